@@ -1,0 +1,130 @@
+//! `tessera-admin user ...`
+
+use crate::output::{time, Output};
+use crate::{now, open_db, Failure};
+use clap::Subcommand;
+use std::io::Read;
+use tessera_identity::accounts::{NewUser, User, Users};
+use tessera_identity::config::Config;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Mark the email address as verified.
+        #[arg(long)]
+        email_verified: bool,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Show one user (by id, username or email).
+    Show { user: String },
+    /// Disable a user: no more logins or token refreshes.
+    Disable { user: String },
+    /// Enable a disabled user.
+    Enable { user: String },
+    /// Set a new password, read from standard input.
+    SetPassword {
+        user: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+fn read_password() -> Result<String, Failure> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.is_empty() {
+        return Err(Failure("no password on standard input".into()));
+    }
+    Ok(password)
+}
+
+fn describe(u: &User) -> String {
+    format!(
+        "{}  {}  email={}  name={}  password={}  {}  created {}",
+        u.id,
+        u.username,
+        u.email.as_deref().unwrap_or("-"),
+        u.name.as_deref().unwrap_or("-"),
+        if u.has_password { "set" } else { "none" },
+        if u.disabled { "DISABLED" } else { "enabled" },
+        time(u.created_at)
+    )
+}
+
+pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<(), Failure> {
+    let db = open_db(config).await?;
+    let users = Users::new(db, tessera_identity::app::password_hasher(config)?);
+    match command {
+        UserCommand::Add {
+            username,
+            email,
+            email_verified,
+            name,
+            password_stdin,
+        } => {
+            let password = password_stdin.then(read_password).transpose()?;
+            let user = users
+                .create(
+                    NewUser {
+                        username,
+                        email,
+                        email_verified,
+                        name,
+                        password,
+                    },
+                    now(),
+                )
+                .await?;
+            out.print(&user, || format!("created user {}", describe(&user)));
+        }
+        UserCommand::List => {
+            let all = users.list().await?;
+            out.print(&all, || {
+                if all.is_empty() {
+                    "no users".into()
+                } else {
+                    all.iter().map(describe).collect::<Vec<_>>().join("\n")
+                }
+            });
+        }
+        UserCommand::Show { user } => {
+            let found = users.find(&user).await?;
+            out.print(&found, || describe(&found));
+        }
+        UserCommand::Disable { user } => set_disabled(&users, &user, true, out).await?,
+        UserCommand::Enable { user } => set_disabled(&users, &user, false, out).await?,
+        UserCommand::SetPassword { user, .. } => {
+            let found = users.find(&user).await?;
+            users
+                .set_password(&found.id, read_password()?, now())
+                .await?;
+            let found = users.find(&found.id).await?;
+            out.print(&found, || format!("password set for {}", found.username));
+        }
+    }
+    Ok(())
+}
+
+async fn set_disabled(
+    users: &Users,
+    user: &str,
+    disabled: bool,
+    out: &Output,
+) -> Result<(), Failure> {
+    let found = users.find(user).await?;
+    users.set_disabled(&found.id, disabled, now()).await?;
+    let found = users.find(&found.id).await?;
+    out.print(&found, || describe(&found));
+    Ok(())
+}

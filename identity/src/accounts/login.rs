@@ -1,0 +1,56 @@
+//! Password login: throttling, constant-cost verification, and the silent
+//! upgrade of hashes made with older parameters.
+
+use super::password::Verified;
+use super::throttle::LoginThrottle;
+use super::users::{User, UserError, Users};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user, wrong password, disabled account, or no password: one
+    /// answer for all, so nobody learns which accounts exist.
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("too many failed attempts; retry in {retry_after} s")]
+    Throttled { retry_after: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    User(#[from] UserError),
+}
+
+pub async fn authenticate(
+    users: &Users,
+    throttle: &LoginThrottle,
+    login: &str,
+    password: &str,
+    ip: &str,
+    now: i64,
+) -> Result<User, LoginError> {
+    if let Err(retry_after) = throttle.check(login, ip, now).await? {
+        return Err(LoginError::Throttled { retry_after });
+    }
+    let row = if password.len() > super::users::MAX_PASSWORD_LEN {
+        None
+    } else {
+        users.row_by_login(login).await?
+    };
+    let stored = row.as_ref().and_then(|r| r.password_hash.clone());
+    let verified = users.hasher().verify(stored, password.to_string()).await;
+    let (row, needs_rehash) = match (row, verified) {
+        (Some(row), Verified::Correct { needs_rehash }) if !row.disabled => (row, needs_rehash),
+        _ => {
+            throttle.record_failure(login, ip, now).await?;
+            return Err(LoginError::InvalidCredentials);
+        }
+    };
+    throttle.record_success(login, ip).await?;
+    if needs_rehash {
+        match users.hasher().hash(password.to_string()).await {
+            Ok(hash) => users.store_hash(&row.id, hash, now).await?,
+            Err(e) => tracing::warn!(error = %e, "password rehash failed; keeping the old hash"),
+        }
+    }
+    Ok(row.into())
+}

@@ -1,0 +1,14 @@
+//! Customer accounts: users, argon2id passwords, login with throttling, and
+//! the provider's browser sessions.
+
+mod login;
+mod password;
+mod session;
+mod throttle;
+mod users;
+
+pub use login::{authenticate, LoginError};
+pub use password::{PasswordHasher, PasswordPolicy, Verified};
+pub use session::{BrowserSession, SessionStore};
+pub use throttle::{LoginThrottle, ThrottleLimits};
+pub use users::{NewUser, User, UserError, Users};

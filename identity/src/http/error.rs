@@ -1,0 +1,102 @@
+//! The one place where domain errors become HTTP: status codes, JSON
+//! bodies (RFC 6749 5.2), `WWW-Authenticate` (RFC 6750 3), `Cache-Control:
+//! no-store`, and HTML error pages where a redirect would be unsafe.
+//! Internal causes are logged here and never sent.
+
+use super::pages;
+use crate::oauth::OAuthError;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde_json::json;
+
+fn status_of(error: &OAuthError) -> StatusCode {
+    match error {
+        OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+        OAuthError::InsufficientScope => StatusCode::FORBIDDEN,
+        OAuthError::Server(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn log_internal(error: &OAuthError) {
+    if let OAuthError::Server(cause) = error {
+        tracing::error!(%cause, "internal error");
+    }
+}
+
+/// An error of the token, introspection or revocation endpoints.
+pub fn oauth_json(error: &OAuthError) -> HttpResponse {
+    log_internal(error);
+    let mut response = HttpResponse::build(status_of(error));
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    if matches!(error, OAuthError::InvalidClient(_)) {
+        // RFC 6749 5.2: 401 with the scheme the client can authenticate with.
+        response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\""));
+    }
+    response.json(json!({
+        "error": error.code(),
+        "error_description": error.description(),
+    }))
+}
+
+/// An error of a protected resource (userinfo), RFC 6750 section 3.
+pub fn bearer(error: Option<&OAuthError>) -> HttpResponse {
+    let Some(error) = error else {
+        // No credentials at all: no error code (RFC 6750 3.1).
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"tessera\""))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish();
+    };
+    log_internal(error);
+    let challenge = format!(
+        "Bearer realm=\"tessera\", error=\"{}\", error_description=\"{}\"",
+        error.code(),
+        error.description().replace(['"', '\\'], "'")
+    );
+    HttpResponse::build(status_of(error))
+        .insert_header((header::WWW_AUTHENTICATE, challenge))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": error.code(), "error_description": error.description() }))
+}
+
+/// An HTML page for errors that must not redirect.
+pub fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    html(status, pages::error(title, message))
+}
+
+/// A server-side failure shown as a page; the cause is logged.
+pub fn internal_page(cause: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(%cause, "internal error");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The sign-in service could not complete the request.",
+    )
+}
+
+/// HTML with the headers every page gets: no caching, no framing.
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .body(body)
+}
+
+/// A 303 to `location` (after a form POST the browser must GET).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}

@@ -1,0 +1,161 @@
+//! GET/POST /login: the password form of a pending authorization.
+
+use super::cookies;
+use super::error::{html, internal_page, page, see_other};
+use super::form;
+use super::pages::{self, LoginPage};
+use crate::accounts::{authenticate, LoginError};
+use crate::crypto::{constant_time_eq, secret_hash};
+use crate::oauth::authorize::{self, PendingAuthorization};
+use crate::oauth::flow::{self, Step};
+use crate::App;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// Loads the pending request named by `req` and checks that this browser
+/// started it; `Err` is the page to show.
+pub(super) async fn pending_for_browser(
+    app: &App,
+    req: &HttpRequest,
+    id: Option<&str>,
+) -> Result<PendingAuthorization, HttpResponse> {
+    let expired = || {
+        page(
+            StatusCode::BAD_REQUEST,
+            "This page has expired",
+            "Start signing in again from the application.",
+        )
+    };
+    let Some(id) = id else {
+        return Err(expired());
+    };
+    let pending = match authorize::load(&app.ephemeral, id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return Err(expired()),
+        Err(e) => return Err(internal_page(&e)),
+    };
+    let bound = cookies::read(req, cookies::FLOW)
+        .map(|c| {
+            constant_time_eq(
+                secret_hash(&c).as_bytes(),
+                pending.browser_binding.as_bytes(),
+            )
+        })
+        .unwrap_or(false);
+    if !bound {
+        return Err(page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in was started elsewhere",
+            "Start signing in again from the application, in this browser.",
+        ));
+    }
+    Ok(pending)
+}
+
+async fn client_name(app: &App, client_id: &str) -> String {
+    match app.clients.get(client_id).await {
+        Ok(Some(c)) => c.name,
+        _ => client_id.to_string(),
+    }
+}
+
+pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    let params = match form::query(&req) {
+        Ok(p) => p,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+    };
+    let pending = match pending_for_browser(&app, &req, params.get("req")).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let name = client_name(&app, &pending.client_id).await;
+    html(
+        StatusCode::OK,
+        pages::login(&LoginPage {
+            request_id: &pending.id,
+            csrf_token: &pending.csrf_token,
+            client_name: &name,
+            username: pending.login_hint.as_deref().unwrap_or(""),
+            error: None,
+        }),
+    )
+}
+
+pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let now = crate::clock::now();
+    let mut params = match form::post_form(&req, body, app.config.max_body_bytes).await {
+        Ok(p) => p,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+    };
+    let pending = match pending_for_browser(&app, &req, params.get("req")).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let csrf_ok = params
+        .get("csrf_token")
+        .is_some_and(|t| constant_time_eq(t.as_bytes(), pending.csrf_token.as_bytes()));
+    if !csrf_ok {
+        return page(
+            StatusCode::FORBIDDEN,
+            "The form could not be verified",
+            "Reload the sign-in page and try again.",
+        );
+    }
+    let username = params.take("username").unwrap_or_default();
+    let password = params.take("password").unwrap_or_default();
+    let ip = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let name = client_name(&app, &pending.client_id).await;
+    let form_again = |status: StatusCode, message: &str| {
+        html(
+            status,
+            pages::login(&LoginPage {
+                request_id: &pending.id,
+                csrf_token: &pending.csrf_token,
+                client_name: &name,
+                username: &username,
+                error: Some(message),
+            }),
+        )
+    };
+    if username.trim().is_empty() || username.len() > 256 || password.is_empty() {
+        return form_again(StatusCode::BAD_REQUEST, "Enter your username and password.");
+    }
+    let user = match authenticate(&app.users, &app.throttle, &username, &password, &ip, now).await {
+        Ok(user) => user,
+        Err(LoginError::InvalidCredentials) => {
+            app.metrics.login(false);
+            tracing::info!(client_id = %pending.client_id, outcome = "invalid_credentials", "login failed");
+            return form_again(StatusCode::UNAUTHORIZED, "Invalid username or password.");
+        }
+        Err(LoginError::Throttled { retry_after }) => {
+            app.metrics.login(false);
+            let mut response = form_again(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed attempts. Wait a moment and try again.",
+            );
+            if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return response;
+        }
+        Err(e) => return internal_page(&e),
+    };
+    app.metrics.login(true);
+    let (cookie, session) = match app.sessions.start(&user.id, vec!["pwd".into()], now).await {
+        Ok(started) => started,
+        Err(e) => return internal_page(&e),
+    };
+    tracing::info!(client_id = %pending.client_id, user_id = %user.id, "login succeeded");
+    let location = match flow::proceed(&app, &pending, Some(&session), false, now).await {
+        Ok(Step::Redirect(url)) => url,
+        Ok(Step::ShowConsent) => format!("/consent?req={}", pending.id),
+        Ok(Step::ShowLogin) => format!("/login?req={}", pending.id),
+        Err(e) => return internal_page(&e),
+    };
+    let mut response = see_other(&location);
+    let _ = response.add_cookie(&cookies::session(&app, cookie));
+    response
+}

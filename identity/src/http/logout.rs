@@ -1,0 +1,76 @@
+//! GET/POST /logout: RP-initiated logout. With a valid `id_token_hint` the
+//! session ends at once; without one the user confirms with a form (so a
+//! third-party page cannot sign people out with an image tag).
+
+use super::cookies;
+use super::error::{html, internal_page, page, see_other};
+use super::form::{self, Params};
+use super::pages;
+use crate::crypto::{b64, constant_time_eq, sha256};
+use crate::oauth::flow::with_query;
+use crate::oidc::logout::{self, LogoutError, LogoutParams};
+use crate::App;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+/// A CSRF token derived from the session cookie: only the browser holding
+/// the cookie can know it, and nothing needs storing.
+fn logout_csrf(session_cookie: &str) -> String {
+    b64(&sha256(format!("logout:{session_cookie}").as_bytes()))
+}
+
+pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    match form::query(&req) {
+        Ok(params) => handle(&app, &req, params, false).await,
+        Err(e) => page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+    }
+}
+
+pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    match form::post_form(&req, body, app.config.max_body_bytes).await {
+        Ok(params) => handle(&app, &req, params, true).await,
+        Err(e) => page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+    }
+}
+
+async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> HttpResponse {
+    let now = crate::clock::now();
+    let confirmed_csrf = params.get("csrf_token").map(String::from);
+    let params: LogoutParams = match params.into_struct() {
+        Ok(p) => p,
+        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+    };
+    let checked = match logout::check(app, &params, now).await {
+        Ok(c) => c,
+        Err(LogoutError::Refused(message)) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "This sign-out request is not valid",
+                &message,
+            )
+        }
+        Err(LogoutError::Internal(e)) => return internal_page(&e),
+    };
+    let session_cookie = cookies::read(req, cookies::SESSION);
+    if let Some(cookie) = &session_cookie {
+        let confirmed = posted
+            && confirmed_csrf
+                .as_deref()
+                .is_some_and(|t| constant_time_eq(t.as_bytes(), logout_csrf(cookie).as_bytes()));
+        if checked.hinted_subject.is_none() && !confirmed {
+            return html(StatusCode::OK, pages::confirm_logout(&logout_csrf(cookie)));
+        }
+        if let Err(e) = logout::end_session(app, cookie, now).await {
+            return internal_page(&e);
+        }
+    }
+    let mut response = match &checked.redirect {
+        Some((uri, state)) => {
+            let params: Vec<(&str, &str)> = state.iter().map(|s| ("state", s.as_str())).collect();
+            see_other(&with_query(uri, &params))
+        }
+        None => html(StatusCode::OK, pages::signed_out()),
+    };
+    let _ = response.add_cookie(&cookies::removal(app, cookies::SESSION));
+    response
+}

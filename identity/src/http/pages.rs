@@ -1,0 +1,165 @@
+//! Server-rendered pages: plain HTML forms that work without JavaScript,
+//! with labels for assistive technology. Every value is HTML-escaped.
+
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+
+fn layout(title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · Tessera</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 26rem; margin: 3rem auto; padding: 0 1rem; color: #1b1b1f; }}
+h1 {{ font-size: 1.4rem; }}
+label {{ display: block; margin-top: 1rem; font-weight: 600; }}
+input[type=text], input[type=password] {{ width: 100%; padding: .6rem; font-size: 1rem; box-sizing: border-box; }}
+button {{ margin-top: 1.2rem; padding: .6rem 1.2rem; font-size: 1rem; }}
+.error {{ color: #a4000f; border-left: 4px solid #a4000f; padding-left: .6rem; }}
+ul.scopes li {{ margin: .3rem 0; }}
+</style>
+</head>
+<body>
+<main>
+{body}
+</main>
+</body>
+</html>
+"#,
+        title = text(title),
+    )
+}
+
+fn hidden(name: &str, value: &str) -> String {
+    format!(
+        r#"<input type="hidden" name="{}" value="{}">"#,
+        attr(name),
+        attr(value)
+    )
+}
+
+pub struct LoginPage<'a> {
+    pub request_id: &'a str,
+    pub csrf_token: &'a str,
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+pub fn login(page: &LoginPage<'_>) -> String {
+    let error = page
+        .error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, text(e)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<h1>Sign in</h1>
+<p>to continue to <strong>{client}</strong></p>
+{error}
+<form method="post" action="/login">
+{req}
+{csrf}
+<label for="username">Username or email</label>
+<input type="text" id="username" name="username" value="{username}" autocomplete="username" autocapitalize="none" required autofocus>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>"#,
+        client = text(page.client_name),
+        req = hidden("req", page.request_id),
+        csrf = hidden("csrf_token", page.csrf_token),
+        username = attr(page.username),
+    );
+    layout("Sign in", &body)
+}
+
+pub struct ConsentPage<'a> {
+    pub request_id: &'a str,
+    pub csrf_token: &'a str,
+    pub client_name: &'a str,
+    pub scopes: &'a [String],
+}
+
+fn scope_text(scope: &str) -> String {
+    match scope {
+        "openid" => "Know who you are (your account identifier)".into(),
+        "profile" => "See your name and username".into(),
+        "email" => "See your email address".into(),
+        "offline_access" => "Stay signed in when you are not using it".into(),
+        other => format!("Use the permission “{other}”"),
+    }
+}
+
+pub fn consent(page: &ConsentPage<'_>) -> String {
+    let scopes: String = page
+        .scopes
+        .iter()
+        .map(|s| format!("<li>{}</li>", text(&scope_text(s))))
+        .collect();
+    let body = format!(
+        r#"<h1>Allow access?</h1>
+<p><strong>{client}</strong> wants to:</p>
+<ul class="scopes">{scopes}</ul>
+<form method="post" action="/consent">
+{req}
+{csrf}
+<button type="submit" name="decision" value="approve">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>"#,
+        client = text(page.client_name),
+        req = hidden("req", page.request_id),
+        csrf = hidden("csrf_token", page.csrf_token),
+    );
+    layout("Allow access", &body)
+}
+
+pub fn error(title: &str, message: &str) -> String {
+    let body = format!(
+        r#"<h1>{}</h1>
+<p class="error" role="alert">{}</p>
+<p>Return to the application and try again.</p>"#,
+        text(title),
+        text(message)
+    );
+    layout(title, &body)
+}
+
+pub fn signed_out() -> String {
+    layout(
+        "Signed out",
+        "<h1>You are signed out</h1><p>You can close this window.</p>",
+    )
+}
+
+pub fn confirm_logout(csrf_token: &str) -> String {
+    let body = format!(
+        r#"<h1>Sign out?</h1>
+<form method="post" action="/logout">
+{}
+<button type="submit" name="confirm" value="yes">Sign out</button>
+</form>"#,
+        hidden("csrf_token", csrf_token)
+    );
+    layout("Sign out", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped() {
+        let html = login(&LoginPage {
+            request_id: "r\"><script>",
+            csrf_token: "t",
+            client_name: "<b>evil</b>",
+            username: "\" onfocus=\"x",
+            error: Some("<img>"),
+        });
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("<b>evil"));
+        assert!(!html.contains("<img>"));
+        assert!(!html.contains("\" onfocus"));
+    }
+}

@@ -1,0 +1,90 @@
+//! Access tokens: JWTs per RFC 9068, signed ES256 by default, with no
+//! durable write per token. Revocation before expiry is a deny-list of
+//! `jti`s in the ephemeral store, checked where instant revocation is
+//! promised (introspection, userinfo).
+
+use super::OAuthError;
+use crate::keys::{Alg, JwtError, KeyRing};
+use crate::store::{Ephemeral, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// The JOSE `typ` of an access token (RFC 9068 section 2.1).
+pub const TYP: &str = "at+jwt";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub client_id: String,
+    pub scope: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub acr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sid: Option<String>,
+}
+
+impl AccessClaims {
+    /// True for a token issued to a user (not client_credentials).
+    pub fn has_user(&self) -> bool {
+        self.auth_time.is_some()
+    }
+
+    pub fn scopes(&self) -> Vec<String> {
+        super::scope::parse(&self.scope)
+    }
+}
+
+pub fn sign(ring: &KeyRing, claims: &AccessClaims) -> Result<String, OAuthError> {
+    Ok(ring.sign(Alg::Es256, TYP, claims)?)
+}
+
+fn denied_key(jti: &str) -> String {
+    format!("revoked-jti:{jti}")
+}
+
+/// Denies the token until it expires anyway.
+pub async fn deny(store: &Ephemeral, jti: &str, exp: i64, now: i64) -> Result<(), StoreError> {
+    if exp > now {
+        store.put(&denied_key(jti), b"1", exp - now).await?;
+    }
+    Ok(())
+}
+
+/// Verifies an access token: signature by a published key with that key's
+/// algorithm, `typ: at+jwt`, issuer, audience, expiry, and the deny-list.
+pub async fn validate(
+    ring: &KeyRing,
+    store: &Ephemeral,
+    issuer: &str,
+    token: &str,
+    now: i64,
+) -> Result<AccessClaims, OAuthError> {
+    let verified = ring.verify(token, now, false).map_err(|e| {
+        OAuthError::InvalidToken(match e {
+            JwtError::Expired => "the access token has expired".into(),
+            _ => "the access token is invalid".into(),
+        })
+    })?;
+    if verified.typ.as_deref() != Some(TYP) {
+        return Err(OAuthError::InvalidToken("not an access token".into()));
+    }
+    let claims: AccessClaims = serde_json::from_value(verified.claims)
+        .map_err(|_| OAuthError::InvalidToken("the access token is invalid".into()))?;
+    if claims.iss != issuer || claims.aud != issuer {
+        return Err(OAuthError::InvalidToken(
+            "the access token is not for this issuer".into(),
+        ));
+    }
+    if store.get(&denied_key(&claims.jti)).await?.is_some() {
+        return Err(OAuthError::InvalidToken(
+            "the access token was revoked".into(),
+        ));
+    }
+    Ok(claims)
+}

@@ -1,0 +1,81 @@
+//! Authorization codes: 256-bit random, single use (an atomic take from the
+//! ephemeral store), short-lived, bound to the client, redirect URI, PKCE
+//! challenge, nonce and session. The ids of what a code will issue are
+//! chosen before it is issued and remembered under the code's hash, so a
+//! replayed code can revoke them (RFC 6749 section 4.1.2).
+
+use crate::crypto::{random_token, secret_hash};
+use crate::store::{Ephemeral, StoreError};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeGrant {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub scopes: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub acr: String,
+    pub sid: String,
+    pub expires_at: i64,
+}
+
+/// What one redemption issued: revoked if the code is presented again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Redemption {
+    pub family_id: Option<String>,
+    pub access_jti: String,
+    pub access_exp: i64,
+}
+
+fn code_key(code: &str) -> String {
+    format!("code:{}", secret_hash(code))
+}
+
+fn redeemed_key(code: &str) -> String {
+    format!("code-redeemed:{}", secret_hash(code))
+}
+
+pub async fn issue(
+    store: &Ephemeral,
+    grant: &CodeGrant,
+    ttl_secs: i64,
+) -> Result<String, StoreError> {
+    let code = random_token();
+    store.put_json(&code_key(&code), grant, ttl_secs).await?;
+    Ok(code)
+}
+
+/// Takes the code: `Some` for exactly one caller, ever.
+pub async fn take(store: &Ephemeral, code: &str) -> Result<Option<CodeGrant>, StoreError> {
+    if code.is_empty() || code.len() > 128 {
+        return Ok(None);
+    }
+    store.take_json(&code_key(code)).await
+}
+
+/// Remembers what a redemption issued, for as long as the access token
+/// lives (the refresh family is revoked durably, so it needs no longer).
+pub async fn remember_redemption(
+    store: &Ephemeral,
+    code: &str,
+    redemption: &Redemption,
+    now: i64,
+) -> Result<(), StoreError> {
+    let ttl = (redemption.access_exp - now).max(1);
+    store.put_json(&redeemed_key(code), redemption, ttl).await
+}
+
+/// The redemption of a code presented again, taken so it is revoked once.
+pub async fn take_redemption(
+    store: &Ephemeral,
+    code: &str,
+) -> Result<Option<Redemption>, StoreError> {
+    if code.is_empty() || code.len() > 128 {
+        return Ok(None);
+    }
+    store.take_json(&redeemed_key(code)).await
+}

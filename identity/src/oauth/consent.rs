@@ -1,0 +1,57 @@
+//! Remembered consent for third-party clients; the user can withdraw it.
+
+use crate::store::{consents as rows, Db, StoreError};
+use tessera_schema::rows::ConsentRow;
+
+/// The scopes `user_id` has granted `client_id`, if any.
+pub async fn granted(
+    db: &Db,
+    user_id: &str,
+    client_id: &str,
+) -> Result<Option<Vec<String>>, StoreError> {
+    let (u, c) = (user_id.to_string(), client_id.to_string());
+    Ok(db
+        .run(move |conn| rows::get(conn, &u, &c))
+        .await?
+        .map(|row| super::scope::parse(&row.scope)))
+}
+
+/// Remembers consent to `scopes`, added to what was granted before.
+pub async fn grant(
+    db: &Db,
+    user_id: &str,
+    client_id: &str,
+    scopes: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut all = granted(db, user_id, client_id).await?.unwrap_or_default();
+    for s in scopes {
+        if !all.contains(s) {
+            all.push(s.clone());
+        }
+    }
+    let row = ConsentRow {
+        user_id: user_id.to_string(),
+        client_id: client_id.to_string(),
+        scope: super::scope::join(&all),
+        granted_at: now,
+    };
+    db.transaction(move |conn| rows::replace(conn, &row)).await
+}
+
+/// Every consent of a user: (client_id, scopes, granted_at).
+pub async fn list(db: &Db, user_id: &str) -> Result<Vec<(String, Vec<String>, i64)>, StoreError> {
+    let u = user_id.to_string();
+    Ok(db
+        .run(move |conn| rows::for_user(conn, &u))
+        .await?
+        .into_iter()
+        .map(|r| (r.client_id, super::scope::parse(&r.scope), r.granted_at))
+        .collect())
+}
+
+/// Withdraws consent; the next authorization asks again.
+pub async fn withdraw(db: &Db, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+    let (u, c) = (user_id.to_string(), client_id.to_string());
+    db.run(move |conn| rows::delete(conn, &u, &c)).await
+}

@@ -1,0 +1,135 @@
+//! authorization_code (RFC 6749 4.1.3, RFC 7636 4.6). The code is taken
+//! atomically; a code presented a second time finds nothing to take, and
+//! revokes what its first redemption issued (RFC 6749 section 4.1.2).
+
+use super::{require_active_user, sign_user_tokens, TokenRequest, TokenResponse, UserGrant};
+use crate::oauth::clients::{Client, GrantType};
+use crate::oauth::code::{self, Redemption};
+use crate::oauth::refresh::{self, Family};
+use crate::oauth::{access_token, pkce, scope, OAuthError};
+use crate::App;
+
+pub async fn exchange(
+    app: &App,
+    client: &Client,
+    request: &TokenRequest,
+    now: i64,
+) -> Result<TokenResponse, OAuthError> {
+    // A malformed request is reported before the grant's permission.
+    let presented = request
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(OAuthError::UnauthorizedClient(
+            "this client may not use the authorization code grant".into(),
+        ));
+    }
+    let Some(grant) = code::take(&app.ephemeral, presented).await? else {
+        revoke_earlier_redemption(app, presented, now).await?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is invalid, expired or already used",
+        ));
+    };
+    // From here on the code is spent, whatever the outcome.
+    if grant.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if grant.expires_at <= now {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&grant.code_challenge, request.code_verifier.as_deref()) {
+        (Some(challenge), Some(verifier)) if pkce::verify_s256(challenge, verifier) => {}
+        (Some(_), Some(_)) => return Err(OAuthError::invalid_grant("PKCE verification failed")),
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required")),
+        // A verifier for a code issued without a challenge is a downgrade attempt.
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier sent, but the request had no code_challenge",
+            ))
+        }
+        (None, None) if client.is_public() => {
+            return Err(OAuthError::invalid_grant("public clients must use PKCE"))
+        }
+        (None, None) => {}
+    }
+    require_active_user(app, &grant.user_id).await?;
+
+    let issue_refresh = client.allows_grant(GrantType::RefreshToken);
+    let jti = crate::crypto::random_token();
+    let family_id = issue_refresh.then(crate::crypto::new_id);
+    let access_exp = now + app.config.access_token_ttl_secs;
+    // Remembered before anything is issued, so a replay racing with this
+    // redemption still finds what to revoke.
+    code::remember_redemption(
+        &app.ephemeral,
+        presented,
+        &Redemption {
+            family_id: family_id.clone(),
+            access_jti: jti.clone(),
+            access_exp,
+        },
+        now,
+    )
+    .await?;
+
+    let user_grant = UserGrant {
+        user_id: &grant.user_id,
+        scopes: &grant.scopes,
+        auth_time: grant.auth_time,
+        amr: &grant.amr,
+        acr: &grant.acr,
+        sid: &grant.sid,
+        nonce: grant.nonce.as_deref(),
+        jti,
+    };
+    let (access_token, exp, id_token) = sign_user_tokens(app, client, &user_grant, now)?;
+    let refresh_token = match family_id {
+        Some(id) => {
+            let family = Family {
+                id,
+                client_id: client.client_id.clone(),
+                user_id: grant.user_id.clone(),
+                scopes: grant.scopes.clone(),
+                auth_time: grant.auth_time,
+                amr: grant.amr.clone(),
+                acr: grant.acr.clone(),
+                sid: grant.sid.clone(),
+            };
+            Some(
+                refresh::start_family(&app.db, &family, app.config.refresh_token_ttl_secs, now)
+                    .await?,
+            )
+        }
+        None => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: exp - now,
+        refresh_token,
+        id_token,
+        scope: scope::join(&grant.scopes),
+    })
+}
+
+async fn revoke_earlier_redemption(app: &App, presented: &str, now: i64) -> Result<(), OAuthError> {
+    if let Some(earlier) = code::take_redemption(&app.ephemeral, presented).await? {
+        tracing::warn!("authorization code replayed: revoking the tokens it issued");
+        access_token::deny(&app.ephemeral, &earlier.access_jti, earlier.access_exp, now).await?;
+        if let Some(family) = earlier.family_id {
+            refresh::revoke_family(&app.db, &family, now).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Token introspection (RFC 7662) for authenticated clients: access tokens
+//! are checked by signature, expiry and the deny-list (no durable read for
+//! client tokens); refresh tokens by their hash. Anything else, including a
+//! token this server did not issue, is simply `active: false`.
+
+use super::{access_token, refresh};
+use crate::oauth::clients::Client;
+use crate::App;
+use serde::Serialize;
+
+#[derive(Debug, Default, Serialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+pub async fn introspect(
+    app: &App,
+    caller: &Client,
+    token: &str,
+    hint: Option<&str>,
+    now: i64,
+) -> Result<Introspection, super::OAuthError> {
+    if token.is_empty() || token.len() > 8192 {
+        return Ok(Introspection::default());
+    }
+    let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
+    let try_access_first = hint != Some("refresh_token") && looks_like_jwt;
+    if try_access_first {
+        if let Some(found) = introspect_access(app, token, now).await? {
+            return Ok(found);
+        }
+    }
+    if !looks_like_jwt {
+        if let Some((family, exp)) = refresh::lookup(&app.db, token, now).await? {
+            // Refresh tokens are only disclosed to the client they belong to.
+            if family.client_id == caller.client_id {
+                let username = app.users.by_id(&family.user_id).await.ok().flatten();
+                return Ok(Introspection {
+                    active: true,
+                    scope: Some(super::scope::join(&family.scopes)),
+                    client_id: Some(family.client_id),
+                    username: username.map(|u| u.username),
+                    token_type: Some("refresh_token"),
+                    exp: Some(exp),
+                    sub: Some(family.user_id),
+                    iss: Some(app.issuer.clone()),
+                    ..Introspection::default()
+                });
+            }
+        }
+    }
+    Ok(Introspection::default())
+}
+
+async fn introspect_access(
+    app: &App,
+    token: &str,
+    now: i64,
+) -> Result<Option<Introspection>, super::OAuthError> {
+    let claims =
+        match access_token::validate(&app.keys.ring(), &app.ephemeral, &app.issuer, token, now)
+            .await
+        {
+            Ok(claims) => claims,
+            Err(super::OAuthError::Server(e)) => return Err(super::OAuthError::Server(e)),
+            Err(_) => return Ok(None),
+        };
+    let mut username = None;
+    if claims.has_user() {
+        match app.users.by_id(&claims.sub).await {
+            Ok(Some(user)) if !user.disabled => username = Some(user.username),
+            Ok(_) => return Ok(None),
+            Err(e) => return Err(super::OAuthError::Server(e.to_string())),
+        }
+    }
+    Ok(Some(Introspection {
+        active: true,
+        scope: Some(claims.scope),
+        client_id: Some(claims.client_id),
+        username,
+        token_type: Some("Bearer"),
+        exp: Some(claims.exp),
+        iat: Some(claims.iat),
+        sub: Some(claims.sub),
+        aud: Some(claims.aud),
+        iss: Some(claims.iss),
+        jti: Some(claims.jti),
+    }))
+}

@@ -1,0 +1,40 @@
+//! Token revocation (RFC 7009). A client may revoke only its own tokens;
+//! for anything else, including unknown tokens, the answer is still 200
+//! (section 2.2), so the endpoint reveals nothing.
+
+use super::{access_token, refresh, OAuthError};
+use crate::oauth::clients::Client;
+use crate::App;
+
+pub async fn revoke(
+    app: &App,
+    caller: &Client,
+    token: &str,
+    hint: Option<&str>,
+    now: i64,
+) -> Result<(), OAuthError> {
+    if token.is_empty() {
+        return Err(OAuthError::invalid_request("token is required"));
+    }
+    if token.len() > 8192 {
+        return Ok(());
+    }
+    let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
+    if looks_like_jwt && hint != Some("refresh_token") {
+        // Expired or forged tokens need no revocation.
+        if let Ok(claims) =
+            access_token::validate(&app.keys.ring(), &app.ephemeral, &app.issuer, token, now).await
+        {
+            if claims.client_id == caller.client_id {
+                access_token::deny(&app.ephemeral, &claims.jti, claims.exp, now).await?;
+            }
+        }
+        return Ok(());
+    }
+    if let Some((family, _)) = refresh::lookup(&app.db, token, now).await? {
+        if family.client_id == caller.client_id {
+            refresh::revoke_family(&app.db, &family.id, now).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The durable store: one `MultiConnection` over PostgreSQL and SQLite in an
+//! r2d2 pool. Diesel is synchronous, so every query runs on tokio's blocking
+//! pool through [`Db::run`], off the async workers.
+
+use super::StoreError;
+use crate::config::DatabaseKind;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::MigrationHarness;
+use std::time::Duration;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Establishes connections for the pool. The backend is chosen from the URL
+/// scheme and that backend's own `establish` is called, so an unreachable
+/// PostgreSQL reports its real error.
+#[derive(Debug, Clone)]
+pub struct ConnectionFactory {
+    kind: DatabaseKind,
+}
+
+impl r2d2::ManageConnection for ConnectionFactory {
+    type Connection = DbConnection;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<DbConnection, StoreError> {
+        match &self.kind {
+            DatabaseKind::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Pg)
+                .map_err(|e| StoreError::Connect(e.to_string())),
+            DatabaseKind::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(|e| StoreError::Connect(e.to_string()))?;
+                // WAL lets readers proceed during a write; busy_timeout makes
+                // concurrent writers wait instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// A pooled handle to the durable store; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<ConnectionFactory>,
+    kind: DatabaseKind,
+}
+
+impl Db {
+    /// Opens the pool and checks one connection, so a wrong URL fails at
+    /// start with the database's own message.
+    pub fn open(kind: DatabaseKind, pool_size: u32) -> Result<Db, StoreError> {
+        if let DatabaseKind::Sqlite(path) = &kind {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    StoreError::Connect(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        let factory = ConnectionFactory { kind: kind.clone() };
+        // Fail fast with the real error instead of r2d2's generic timeout.
+        use r2d2::ManageConnection;
+        drop(factory.connect()?);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(factory)?;
+        Ok(Db { pool, kind })
+    }
+
+    pub fn kind(&self) -> &DatabaseKind {
+        &self.kind
+    }
+
+    /// Applies the embedded migrations of this backend; returns how many ran.
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConnection::Pg(c) => c
+                .run_pending_migrations(tessera_schema::POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+            DbConnection::Sqlite(c) => c
+                .run_pending_migrations(tessera_schema::SQLITE_MIGRATIONS)
+                .map(|v| v.len()),
+        };
+        applied.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` inside one transaction: all of it is committed or none.
+    pub async fn transaction<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(move |conn| conn.transaction(f)).await
+    }
+
+    /// Readiness probe: the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from))
+            .await
+    }
+}

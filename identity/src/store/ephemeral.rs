@@ -1,0 +1,114 @@
+//! The ephemeral store: short-lived state with a time to live (codes,
+//! sessions, pending authorization requests, counters, revoked token ids).
+//! Two implementations with the same semantics: Redis for production (shared
+//! by every provider process) and an in-process map for the embedded default.
+
+use super::memory::MemoryStore;
+use super::redis_store::RedisStore;
+use super::StoreError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub enum Ephemeral {
+    Memory(Arc<MemoryStore>),
+    Redis(RedisStore),
+}
+
+impl Ephemeral {
+    pub fn in_process() -> Ephemeral {
+        Ephemeral::Memory(Arc::new(MemoryStore::default()))
+    }
+
+    pub async fn redis(url: &str, prefix: &str) -> Result<Ephemeral, StoreError> {
+        Ok(Ephemeral::Redis(RedisStore::connect(url, prefix).await?))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Ephemeral::Memory(_) => "in-process",
+            Ephemeral::Redis(_) => "redis",
+        }
+    }
+
+    /// Stores `value` under `key` for `ttl_secs` seconds, replacing any value.
+    pub async fn put(&self, key: &str, value: &[u8], ttl_secs: i64) -> Result<(), StoreError> {
+        let ttl = ttl_secs.max(1) as u64;
+        match self {
+            Ephemeral::Memory(m) => {
+                m.put(key, value, ttl);
+                Ok(())
+            }
+            Ephemeral::Redis(r) => r.put(key, value, ttl).await,
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Ephemeral::Memory(m) => Ok(m.get(key)),
+            Ephemeral::Redis(r) => r.get(key).await,
+        }
+    }
+
+    /// Removes and returns the value in one atomic step: of two callers
+    /// racing for the same key, at most one gets it.
+    pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            Ephemeral::Memory(m) => Ok(m.take(key)),
+            Ephemeral::Redis(r) => r.take(key).await,
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Ephemeral::Memory(m) => {
+                m.take(key);
+                Ok(())
+            }
+            Ephemeral::Redis(r) => r.delete(key).await,
+        }
+    }
+
+    /// Increments a counter that expires `ttl_secs` after its first
+    /// increment; returns the new count.
+    pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, StoreError> {
+        let ttl = ttl_secs.max(1) as u64;
+        match self {
+            Ephemeral::Memory(m) => Ok(m.incr(key, ttl)),
+            Ephemeral::Redis(r) => r.incr(key, ttl).await,
+        }
+    }
+
+    /// Readiness probe.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Ephemeral::Memory(_) => Ok(()),
+            Ephemeral::Redis(r) => r.ping().await,
+        }
+    }
+
+    pub async fn put_json<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl_secs: i64,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.put(key, &bytes, ttl_secs).await
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        decode(self.get(key).await?)
+    }
+
+    pub async fn take_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        decode(self.take(key).await?)
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>, StoreError> {
+    bytes
+        .map(|b| serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
