@@ -56,7 +56,7 @@ pub async fn run(config: &Config, command: KeysCommand, out: &Output) -> Result<
             };
             let mut rotated = Vec::new();
             for alg in algs {
-                let kid = keys::rotate(&db, &kek, alg, now()).await?;
+                let kid = keys::rotate(&db, &kek, alg, ttl, now()).await?;
                 rotated.push(serde_json::json!({ "alg": alg.name(), "active": kid }));
             }
             out.print(&rotated, || {

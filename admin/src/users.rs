@@ -6,6 +6,7 @@ use clap::Subcommand;
 use std::io::Read;
 use tessera_identity::accounts::{NewUser, User, Users};
 use tessera_identity::config::Config;
+use tessera_identity::oauth::consent;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -31,6 +32,11 @@ pub enum UserCommand {
     Disable { user: String },
     /// Enable a disabled user.
     Enable { user: String },
+    /// List the clients a user has consented to.
+    Consents { user: String },
+    /// Withdraw a user's remembered consent to a client: the next sign-in
+    /// asks again.
+    RevokeConsent { user: String, client_id: String },
     /// Set a new password, read from standard input.
     SetPassword {
         user: String,
@@ -64,7 +70,7 @@ fn describe(u: &User) -> String {
 
 pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<(), Failure> {
     let db = open_db(config).await?;
-    let users = Users::new(db, tessera_identity::app::password_hasher(config)?);
+    let users = Users::new(db.clone(), tessera_identity::app::password_hasher(config)?);
     match command {
         UserCommand::Add {
             username,
@@ -104,6 +110,37 @@ pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<
         }
         UserCommand::Disable { user } => set_disabled(&users, &user, true, out).await?,
         UserCommand::Enable { user } => set_disabled(&users, &user, false, out).await?,
+        UserCommand::Consents { user } => {
+            let found = users.find(&user).await?;
+            let all = consent::list(&db, &found.id).await?;
+            let rows: Vec<_> = all
+                .iter()
+                .map(|(client, scopes, at)| serde_json::json!({ "client_id": client, "scopes": scopes, "granted_at": at }))
+                .collect();
+            out.print(&rows, || {
+                if all.is_empty() {
+                    format!("{} has no remembered consent", found.username)
+                } else {
+                    all.iter()
+                        .map(|(c, s, at)| format!("{c}  {}  granted {}", s.join(" "), time(*at)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+        }
+        UserCommand::RevokeConsent { user, client_id } => {
+            let found = users.find(&user).await?;
+            if !consent::withdraw(&db, &found.id, &client_id).await? {
+                return Err(Failure(format!(
+                    "{} has no consent for `{client_id}`",
+                    found.username
+                )));
+            }
+            out.print(
+                &serde_json::json!({ "user": found.id, "client_id": client_id, "withdrawn": true }),
+                || format!("consent of {} to {client_id} withdrawn", found.username),
+            );
+        }
         UserCommand::SetPassword { user, .. } => {
             let found = users.find(&user).await?;
             users

@@ -38,6 +38,7 @@ pub struct App {
     pub sessions: SessionStore,
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
+    pub verified_tokens: crate::oauth::access_token::VerifiedTokens,
     pub discovery: Discovery,
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
@@ -110,6 +111,7 @@ impl App {
                 },
             ),
             metrics: Metrics::default(),
+            verified_tokens: crate::cache::TtlCache::new(10_000),
             discovery: Discovery::new(&issuer),
             secure_cookies,
             kek_source,

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod crypto;

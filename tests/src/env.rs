@@ -61,8 +61,6 @@ impl TestEnv {
     pub fn new(backend: Backend) -> TestEnv {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = std::env::temp_dir().join(format!("tessera-test-{id}"));
-        std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("cannot create temp dir {}: {e}", dir.display()));
         let key_encryption_key = crate::random_token(32);
 
         let (database_url, pg, redis) = match backend {
@@ -71,6 +69,18 @@ impl TestEnv {
                 (url, None, None)
             }
             Backend::Production => {
+                // Check Redis first so a missing Redis never leaves a database behind.
+                let redis_url =
+                    std::env::var(REDIS_URL_VAR).unwrap_or_else(|_| DEFAULT_REDIS_URL.to_string());
+                let mut rc = redis_connect(&redis_url);
+                let pong: String = redis::cmd("PING").query(&mut rc).unwrap_or_else(|e| {
+                    panic!("Redis at {redis_url} ({REDIS_URL_VAR}) does not answer PING: {e}")
+                });
+                assert_eq!(
+                    pong, "PONG",
+                    "unexpected PING answer from Redis at {redis_url}"
+                );
+
                 let admin_url =
                     std::env::var(PG_URL_VAR).unwrap_or_else(|_| DEFAULT_PG_URL.to_string());
                 let name = format!("tessera_t_{id}");
@@ -82,16 +92,6 @@ impl TestEnv {
                     });
                 let database_url = database_url_for(&admin_url, &name);
 
-                let redis_url =
-                    std::env::var(REDIS_URL_VAR).unwrap_or_else(|_| DEFAULT_REDIS_URL.to_string());
-                let mut rc = redis_connect(&redis_url);
-                let pong: String = redis::cmd("PING").query(&mut rc).unwrap_or_else(|e| {
-                    panic!("Redis at {redis_url} ({REDIS_URL_VAR}) does not answer PING: {e}")
-                });
-                assert_eq!(
-                    pong, "PONG",
-                    "unexpected PING answer from Redis at {redis_url}"
-                );
                 let prefix = format!("tessera-test-{id}:");
                 (
                     database_url,
@@ -103,6 +103,9 @@ impl TestEnv {
                 )
             }
         };
+        // Created last so a failed backend check leaves nothing behind.
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create temp dir {}: {e}", dir.display()));
 
         TestEnv {
             backend,

@@ -117,11 +117,13 @@ pub async fn ensure_keys(db: &Db, kek: &Arc<KeyEncryptionKey>, now: i64) -> Resu
 }
 
 /// Rotates one algorithm: active -> retired, next -> active, a new next.
+/// Retired keys that no unexpired token can need any more are deleted.
 /// Returns the kid that is now active.
 pub async fn rotate(
     db: &Db,
     kek: &Arc<KeyEncryptionKey>,
     alg: Alg,
+    max_token_ttl: i64,
     now: i64,
 ) -> Result<String, KeyError> {
     ensure_keys(db, kek, now).await?;
@@ -138,6 +140,7 @@ pub async fn rotate(
                 return Err(StoreError::Corrupt("keys changed during rotation".into()));
             }
             rows::insert(c, &fresh)?;
+            rows::delete_retired_before(c, now - max_token_ttl - CLOCK_SKEW_SECS)?;
             Ok(next.kid)
         })
         .await?;

@@ -168,14 +168,23 @@ fn check_client_id(id: &str) -> Result<(), ClientError> {
     })
 }
 
+/// How long a client read from the database is reused. A change made by
+/// `tessera-admin` (another process) reaches every server within this time.
+pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Clients {
     db: Db,
+    /// Token requests must not wait on the database for every call.
+    cache: std::sync::Arc<crate::cache::TtlCache<String, Client>>,
 }
 
 impl Clients {
     pub fn new(db: Db) -> Clients {
-        Clients { db }
+        Clients {
+            db,
+            cache: std::sync::Arc::new(crate::cache::TtlCache::new(10_000)),
+        }
     }
 
     /// Registers a client; returns it and, for a confidential client, the
@@ -261,13 +270,23 @@ impl Clients {
         }
     }
 
+    /// The client, from the cache when it was read less than
+    /// [`CACHE_TTL`] ago.
     pub async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        if let Some(client) = self.cache.get(&client_id.to_string()) {
+            return Ok(Some(client));
+        }
         let id = client_id.to_string();
-        self.db
+        let client = self
+            .db
             .run(move |c| rows::by_id(c, &id))
             .await?
             .map(Client::from_row)
-            .transpose()
+            .transpose()?;
+        if let Some(c) = &client {
+            self.cache.insert(c.client_id.clone(), c.clone(), CACHE_TTL);
+        }
+        Ok(client)
     }
 
     pub async fn list(&self) -> Result<Vec<Client>, StoreError> {
@@ -281,6 +300,7 @@ impl Clients {
 
     pub async fn remove(&self, client_id: &str) -> Result<(), ClientError> {
         let id = client_id.to_string();
+        self.cache.remove(&id);
         let removed = self.db.run(move |c| rows::delete(c, &id)).await?;
         removed.then_some(()).ok_or(ClientError::NotFound)
     }

@@ -77,14 +77,11 @@ async fn introspect_access(
     token: &str,
     now: i64,
 ) -> Result<Option<Introspection>, super::OAuthError> {
-    let claims =
-        match access_token::validate(&app.keys.ring(), &app.ephemeral, &app.issuer, token, now)
-            .await
-        {
-            Ok(claims) => claims,
-            Err(super::OAuthError::Server(e)) => return Err(super::OAuthError::Server(e)),
-            Err(_) => return Ok(None),
-        };
+    let claims = match access_token::validate(app, token, now).await {
+        Ok(claims) => claims,
+        Err(super::OAuthError::Server(e)) => return Err(super::OAuthError::Server(e)),
+        Err(_) => return Ok(None),
+    };
     let mut username = None;
     if claims.has_user() {
         match app.users.by_id(&claims.sub).await {

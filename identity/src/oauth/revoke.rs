@@ -22,9 +22,7 @@ pub async fn revoke(
     let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
     if looks_like_jwt && hint != Some("refresh_token") {
         // Expired or forged tokens need no revocation.
-        if let Ok(claims) =
-            access_token::validate(&app.keys.ring(), &app.ephemeral, &app.issuer, token, now).await
-        {
+        if let Ok(claims) = access_token::validate(app, token, now).await {
             if claims.client_id == caller.client_id {
                 access_token::deny(&app.ephemeral, &claims.jti, claims.exp, now).await?;
             }

@@ -8,8 +8,7 @@ use serde_json::{json, Map, Value};
 
 /// Validates the bearer token and returns the claims it may see.
 pub async fn userinfo(app: &App, token: &str, now: i64) -> Result<Value, OAuthError> {
-    let claims =
-        access_token::validate(&app.keys.ring(), &app.ephemeral, &app.issuer, token, now).await?;
+    let claims = access_token::validate(app, token, now).await?;
     if !claims.has_user() {
         return Err(OAuthError::InvalidToken(
             "the access token was not issued to a user".into(),
