@@ -75,7 +75,7 @@ pub async fn validate(app: &App, token: &str, now: i64) -> Result<AccessClaims, 
         Some(claims) if claims.exp > now => claims,
         _ => {
             let claims = verify_signed(&app.keys.ring(), &app.issuer, token, now)?;
-            let ttl = (claims.exp - now).min(VERIFIED_TTL_SECS).max(0) as u64;
+            let ttl = (claims.exp - now).clamp(0, VERIFIED_TTL_SECS) as u64;
             app.verified_tokens
                 .insert(digest, claims.clone(), std::time::Duration::from_secs(ttl));
             claims
