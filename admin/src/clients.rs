@@ -133,7 +133,7 @@ pub async fn run(config: &Config, command: ClientCommand, out: &Output) -> Resul
             out.print(&client, || describe(&client));
         }
         ClientCommand::Remove { client_id } => {
-            clients.remove(&client_id).await?;
+            clients.remove(&client_id, now()).await?;
             out.print(&serde_json::json!({ "removed": client_id }), || {
                 format!("removed client {client_id}")
             });

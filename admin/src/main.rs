@@ -39,6 +39,12 @@ enum Command {
     /// Signing keys: list, rotate.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Show the newest audit events.
+    Audit {
+        /// How many events (newest first).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 /// An error the operator can act on; printed, exit code 1.
@@ -77,6 +83,7 @@ fn main() -> ExitCode {
             Command::User(cmd) => users::run(&config, cmd, &out).await,
             Command::Client(cmd) => clients::run(&config, cmd, &out).await,
             Command::Keys(cmd) => keys::run(&config, cmd, &out).await,
+            Command::Audit { limit } => audit(&config, limit, &out).await,
         }
     });
     match result {
@@ -99,4 +106,29 @@ pub async fn open_db(config: &Config) -> Result<tessera_identity::store::Db, Fai
 
 pub fn now() -> i64 {
     tessera_identity::clock::now()
+}
+
+async fn audit(config: &Config, limit: i64, out: &output::Output) -> Result<(), Failure> {
+    if !(1..=10_000).contains(&limit) {
+        return Err(Failure("--limit must be between 1 and 10000".into()));
+    }
+    let db = open_db(config).await?;
+    let events = tessera_identity::audit::recent(&db, limit).await?;
+    out.print(&events, || {
+        events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}  {}  user={}  client={}  {}",
+                    output::time(e.at),
+                    e.kind,
+                    e.user_id.as_deref().unwrap_or("-"),
+                    e.client_id.as_deref().unwrap_or("-"),
+                    e.detail
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
 }

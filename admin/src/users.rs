@@ -130,7 +130,7 @@ pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<
         }
         UserCommand::RevokeConsent { user, client_id } => {
             let found = users.find(&user).await?;
-            if !consent::withdraw(&db, &found.id, &client_id).await? {
+            if !consent::withdraw(&db, &found.id, &client_id, now()).await? {
                 return Err(Failure(format!(
                     "{} has no consent for `{client_id}`",
                     found.username

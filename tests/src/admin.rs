@@ -212,13 +212,25 @@ impl Admin {
 
     /// Runs `tessera-admin --json ARGS`, feeding `stdin` when given.
     pub fn run(&self, args: &[&str], stdin: Option<&str>) -> AdminOutput {
+        self.spawn(true, args, stdin)
+    }
+
+    /// Runs `tessera-admin ARGS` without `--json` (human output), feeding `stdin` when given.
+    pub fn run_plain(&self, args: &[&str], stdin: Option<&str>) -> AdminOutput {
+        self.spawn(false, args, stdin)
+    }
+
+    fn spawn(&self, json: bool, args: &[&str], stdin: Option<&str>) -> AdminOutput {
         let bin = binary("tessera-admin");
         let mut cmd = Command::new(&bin);
         scrub_env(&mut cmd);
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
-        cmd.arg("--json").args(args);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.args(args);
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -352,5 +364,15 @@ impl Admin {
     /// `user enable USER`.
     pub fn enable_user(&self, username: &str) -> Value {
         self.json(&["user", "enable", username], None)
+    }
+
+    /// `user consents USER`: the user's remembered consents.
+    pub fn consents(&self, username: &str) -> Value {
+        self.json(&["user", "consents", username], None)
+    }
+
+    /// `user revoke-consent USER CLIENT`.
+    pub fn revoke_consent(&self, username: &str, client_id: &str) -> Value {
+        self.json(&["user", "revoke-consent", username, client_id], None)
     }
 }

@@ -16,6 +16,7 @@ pub mod jwt;
 pub mod oauth;
 pub mod rp;
 pub mod server;
+pub mod steps;
 
 pub use admin::{Admin, ClientSpec, RegisteredClient, User};
 pub use browser::{Browser, Consent, FlowOutcome, Page};

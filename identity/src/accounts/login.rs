@@ -4,7 +4,9 @@
 use super::password::Verified;
 use super::throttle::LoginThrottle;
 use super::users::{User, UserError, Users};
+use crate::audit::{self, Event, EventKind};
 use crate::store::StoreError;
+use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -29,6 +31,8 @@ pub async fn authenticate(
     now: i64,
 ) -> Result<User, LoginError> {
     if let Err(retry_after) = throttle.check(login, ip, now).await? {
+        let event = Event::new(EventKind::LoginThrottled).detail(json!({ "ip": ip }));
+        audit::record(users.db(), event, now).await;
         return Err(LoginError::Throttled { retry_after });
     }
     let row = if password.len() > super::users::MAX_PASSWORD_LEN {
@@ -40,12 +44,21 @@ pub async fn authenticate(
     let verified = users.hasher().verify(stored, password.to_string()).await;
     let (row, needs_rehash) = match (row, verified) {
         (Some(row), Verified::Correct { needs_rehash }) if !row.disabled => (row, needs_rehash),
-        _ => {
+        (row, _) => {
             throttle.record_failure(login, ip, now).await?;
+            let mut event = Event::new(EventKind::LoginFailed).detail(json!({ "ip": ip }));
+            if let Some(row) = &row {
+                event = event.user(&row.id);
+            }
+            audit::record(users.db(), event, now).await;
             return Err(LoginError::InvalidCredentials);
         }
     };
     throttle.record_success(login, ip).await?;
+    let event = Event::new(EventKind::LoginSucceeded)
+        .user(&row.id)
+        .detail(json!({ "ip": ip, "method": "pwd" }));
+    audit::record(users.db(), event, now).await;
     if needs_rehash {
         match users.hasher().hash(password.to_string()).await {
             Ok(hash) => users.store_hash(&row.id, hash, now).await?,

@@ -2,6 +2,7 @@
 //! changes, disabling. Password hashes never leave this module's rows.
 
 use super::password::PasswordHasher;
+use crate::audit::{self, Event, EventKind};
 use crate::store::{users as rows, Db, StoreError};
 use serde::Serialize;
 use tessera_schema::rows::UserRow;
@@ -120,6 +121,10 @@ impl Users {
         &self.hasher
     }
 
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     pub async fn create(&self, new: NewUser, now: i64) -> Result<User, UserError> {
         let username = check_username(&new.username)?;
         let email = new.email.as_deref().map(check_email).transpose()?;
@@ -143,7 +148,15 @@ impl Users {
         };
         let stored = row.clone();
         match self.db.run(move |c| rows::insert(c, &stored)).await {
-            Ok(()) => Ok(row.into()),
+            Ok(()) => {
+                audit::record(
+                    &self.db,
+                    Event::new(EventKind::UserCreated).user(&row.id),
+                    now,
+                )
+                .await;
+                Ok(row.into())
+            }
             Err(e) if e.is_unique_violation() => Err(UserError::Exists),
             Err(e) => Err(e.into()),
         }
@@ -193,7 +206,14 @@ impl Users {
     ) -> Result<(), UserError> {
         check_password(&password)?;
         let hash = self.hasher.hash(password).await.map_err(UserError::Hash)?;
-        self.store_hash(id, hash, now).await
+        self.store_hash(id, hash, now).await?;
+        audit::record(
+            &self.db,
+            Event::new(EventKind::PasswordChanged).user(id),
+            now,
+        )
+        .await;
+        Ok(())
     }
 
     /// Stores an already computed hash (the rehash-on-login upgrade).
@@ -220,6 +240,14 @@ impl Users {
                 let found = rows::set_disabled(c, &id, disabled, now)?;
                 if found && disabled {
                     crate::store::refresh::revoke_user_families(c, &id, now)?;
+                }
+                if found {
+                    let kind = if disabled {
+                        EventKind::UserDisabled
+                    } else {
+                        EventKind::UserEnabled
+                    };
+                    audit::record_in(c, Event::new(kind).user(&id), now)?;
                 }
                 Ok(found)
             })

@@ -6,6 +6,7 @@
 
 use super::keyring::KeyRing;
 use super::{Alg, KeyEncryptionKey, KeyError, SigningKey};
+use crate::audit::{self, Event, EventKind};
 use crate::store::{keys as rows, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -141,6 +142,10 @@ pub async fn rotate(
             }
             rows::insert(c, &fresh)?;
             rows::delete_retired_before(c, now - max_token_ttl - CLOCK_SKEW_SECS)?;
+            let event = Event::new(EventKind::KeysRotated).detail(serde_json::json!({
+                "alg": alg.name(), "retired": active.kid, "active": next.kid, "next": fresh.kid,
+            }));
+            audit::record_in(c, event, now)?;
             Ok(next.kid)
         })
         .await?;

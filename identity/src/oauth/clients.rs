@@ -3,6 +3,7 @@
 //! value nobody chose, and microseconds instead of milliseconds per token
 //! request. Operators cannot pick weak secrets because they cannot pick any.
 
+use crate::audit::{self, Event, EventKind};
 use crate::crypto::{constant_time_eq, random_token, secret_hash};
 use crate::keys::Alg;
 use crate::store::{clients as rows, Db, StoreError};
@@ -264,7 +265,11 @@ impl Clients {
         };
         let stored = row.clone();
         match self.db.run(move |c| rows::insert(c, &stored)).await {
-            Ok(()) => Ok((Client::from_row(row)?, secret)),
+            Ok(()) => {
+                let event = Event::new(EventKind::ClientCreated).client(&row.id);
+                audit::record(&self.db, event, now).await;
+                Ok((Client::from_row(row)?, secret))
+            }
             Err(e) if e.is_unique_violation() => Err(ClientError::Exists),
             Err(e) => Err(e.into()),
         }
@@ -298,10 +303,19 @@ impl Clients {
             .collect()
     }
 
-    pub async fn remove(&self, client_id: &str) -> Result<(), ClientError> {
+    pub async fn remove(&self, client_id: &str, now: i64) -> Result<(), ClientError> {
         let id = client_id.to_string();
         self.cache.remove(&id);
-        let removed = self.db.run(move |c| rows::delete(c, &id)).await?;
+        let removed = self
+            .db
+            .transaction(move |c| {
+                let removed = rows::delete(c, &id)?;
+                if removed {
+                    audit::record_in(c, Event::new(EventKind::ClientRemoved).client(&id), now)?;
+                }
+                Ok(removed)
+            })
+            .await?;
         removed.then_some(()).ok_or(ClientError::NotFound)
     }
 }

@@ -1,5 +1,6 @@
 //! Remembered consent for third-party clients; the user can withdraw it.
 
+use crate::audit::{self, Event, EventKind};
 use crate::store::{consents as rows, Db, StoreError};
 use tessera_schema::rows::ConsentRow;
 
@@ -36,7 +37,15 @@ pub async fn grant(
         scope: super::scope::join(&all),
         granted_at: now,
     };
-    db.transaction(move |conn| rows::replace(conn, &row)).await
+    db.transaction(move |conn| {
+        let event = Event::new(EventKind::ConsentGranted)
+            .user(&row.user_id)
+            .client(&row.client_id)
+            .detail(serde_json::json!({ "scope": row.scope }));
+        rows::replace(conn, &row)?;
+        audit::record_in(conn, event, now)
+    })
+    .await
 }
 
 /// Every consent of a user: (client_id, scopes, granted_at).
@@ -51,7 +60,23 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<(String, Vec<String>, i6
 }
 
 /// Withdraws consent; the next authorization asks again.
-pub async fn withdraw(db: &Db, user_id: &str, client_id: &str) -> Result<bool, StoreError> {
+pub async fn withdraw(
+    db: &Db,
+    user_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
     let (u, c) = (user_id.to_string(), client_id.to_string());
-    db.run(move |conn| rows::delete(conn, &u, &c)).await
+    db.transaction(move |conn| {
+        let withdrawn = rows::delete(conn, &u, &c)?;
+        if withdrawn {
+            audit::record_in(
+                conn,
+                Event::new(EventKind::ConsentWithdrawn).user(&u).client(&c),
+                now,
+            )?;
+        }
+        Ok(withdrawn)
+    })
+    .await
 }

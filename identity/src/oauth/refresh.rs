@@ -5,6 +5,7 @@
 //! an error.
 
 use super::OAuthError;
+use crate::audit::{self, Event, EventKind};
 use crate::crypto::{random_token, secret_hash};
 use crate::store::{refresh as rows, Db, StoreError};
 use tessera_schema::rows::{RefreshFamilyRow, RefreshTokenRow};
@@ -123,6 +124,11 @@ pub async fn rotate(
             }
             if !rows::mark_rotated(c, &hash, now)? {
                 rows::revoke_family(c, &family.id, now)?;
+                let event = Event::new(EventKind::RefreshTokenReused)
+                    .user(&family.user_id)
+                    .client(&family.client_id)
+                    .detail(serde_json::json!({ "family": family.id }));
+                audit::record_in(c, event, now)?;
                 return Ok(Outcome::Reused);
             }
             rows::insert_token(

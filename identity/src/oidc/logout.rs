@@ -2,6 +2,7 @@
 //! provider session, revoke the refresh tokens issued in it, and return to
 //! a registered `post_logout_redirect_uri`.
 
+use crate::audit::{self, Event, EventKind};
 use crate::oauth::clients::Client;
 use crate::oauth::{refresh, OAuthError};
 use crate::App;
@@ -108,6 +109,10 @@ pub async fn end_session(app: &App, cookie: &str, now: i64) -> Result<(), OAuthE
     if let Some(session) = app.sessions.end(cookie).await? {
         refresh::revoke_session(&app.db, &session.sid, now).await?;
         tracing::info!(user_id = %session.user_id, "session ended");
+        let event = Event::new(EventKind::SessionEnded)
+            .user(&session.user_id)
+            .detail(serde_json::json!({ "sid": session.sid }));
+        audit::record(&app.db, event, now).await;
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! revokes what its first redemption issued (RFC 6749 section 4.1.2).
 
 use super::{require_active_user, sign_user_tokens, TokenRequest, TokenResponse, UserGrant};
+use crate::audit::{self, Event, EventKind};
 use crate::oauth::clients::{Client, GrantType};
 use crate::oauth::code::{self, Redemption};
 use crate::oauth::refresh::{self, Family};
@@ -126,6 +127,9 @@ pub async fn exchange(
 async fn revoke_earlier_redemption(app: &App, presented: &str, now: i64) -> Result<(), OAuthError> {
     if let Some(earlier) = code::take_redemption(&app.ephemeral, presented).await? {
         tracing::warn!("authorization code replayed: revoking the tokens it issued");
+        let event = Event::new(EventKind::CodeReplayed)
+            .detail(serde_json::json!({ "family": earlier.family_id, "jti": earlier.access_jti }));
+        audit::record(&app.db, event, now).await;
         access_token::deny(&app.ephemeral, &earlier.access_jti, earlier.access_exp, now).await?;
         if let Some(family) = earlier.family_id {
             refresh::revoke_family(&app.db, &family, now).await?;
