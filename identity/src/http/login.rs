@@ -144,6 +144,12 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         Err(e) => return internal_page(&e),
     };
     app.metrics.login(true);
+    // A new session id at every login (no session fixation); the old one ends.
+    if let Some(old) = cookies::read(&req, cookies::SESSION) {
+        if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
+            return internal_page(&e);
+        }
+    }
     let (cookie, session) = match app.sessions.start(&user.id, vec!["pwd".into()], now).await {
         Ok(started) => started,
         Err(e) => return internal_page(&e),
