@@ -67,7 +67,10 @@ impl Landing {
     pub fn expect_consent(self, what: &str) -> Page {
         match self {
             Landing::Consent(p) => p,
-            other => panic!("{what}: expected the consent page, got {}", other.describe()),
+            other => panic!(
+                "{what}: expected the consent page, got {}",
+                other.describe()
+            ),
         }
     }
 

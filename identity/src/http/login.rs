@@ -155,6 +155,11 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         Err(e) => return internal_page(&e),
     };
     tracing::info!(client_id = %pending.client_id, user_id = %user.id, "login succeeded");
+    let mut pending = pending;
+    pending.logged_in_here = true;
+    if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
+        return internal_page(&e);
+    }
     let location = match flow::proceed(&app, &pending, Some(&session), false, now).await {
         Ok(Step::Redirect(url)) => url,
         Ok(Step::ShowConsent) => format!("/consent?req={}", pending.id),

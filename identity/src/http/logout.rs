@@ -58,7 +58,20 @@ async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> H
                 .as_deref()
                 .is_some_and(|t| constant_time_eq(t.as_bytes(), logout_csrf(cookie).as_bytes()));
         if checked.hinted_subject.is_none() && !confirmed {
-            return html(StatusCode::OK, pages::confirm_logout(&logout_csrf(cookie)));
+            let mut carry = Vec::new();
+            if let Some((uri, state)) = &checked.redirect {
+                if let Some(client) = params.client_id.as_deref() {
+                    carry.push(("client_id", client));
+                }
+                carry.push(("post_logout_redirect_uri", uri.as_str()));
+                if let Some(state) = state {
+                    carry.push(("state", state.as_str()));
+                }
+            }
+            return html(
+                StatusCode::OK,
+                pages::confirm_logout(&logout_csrf(cookie), &carry),
+            );
         }
         if let Err(e) = logout::end_session(app, cookie, now).await {
             return internal_page(&e);

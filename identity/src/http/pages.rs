@@ -132,11 +132,15 @@ pub fn signed_out() -> String {
     )
 }
 
-pub fn confirm_logout(csrf_token: &str) -> String {
+/// `carry`: the logout parameters to send again with the confirmation
+/// (client, post-logout redirect, state), already checked.
+pub fn confirm_logout(csrf_token: &str, carry: &[(&str, &str)]) -> String {
+    let carried: String = carry.iter().map(|(k, v)| hidden(k, v)).collect();
     let body = format!(
         r#"<h1>Sign out?</h1>
 <form method="post" action="/logout">
 {}
+{carried}
 <button type="submit" name="confirm" value="yes">Sign out</button>
 </form>"#,
         hidden("csrf_token", csrf_token)

@@ -71,6 +71,10 @@ pub struct PendingAuthorization {
     pub csrf_token: String,
     pub browser_binding: String,
     pub created_at: i64,
+    /// Set when the user signed in on this request's login page: that
+    /// login satisfies `prompt=login`, and the `acr` is "1".
+    #[serde(default)]
+    pub logged_in_here: bool,
 }
 
 impl PendingAuthorization {
@@ -229,6 +233,7 @@ pub async fn validate(
         csrf_token: random_token(),
         browser_binding: browser_binding.to_string(),
         created_at: now,
+        logged_in_here: false,
     };
     Ok((pending, client))
 }
@@ -254,7 +259,7 @@ pub fn next_step(
     consented_now: bool,
     now: i64,
 ) -> NextStep {
-    let fresh_login = session.is_some_and(|s| s.auth_time >= pending.created_at);
+    let fresh_login = session.is_some() && pending.logged_in_here;
     let needs_login = match session {
         None => true,
         Some(s) => {
@@ -324,6 +329,7 @@ mod tests {
             csrf_token: "t".into(),
             browser_binding: "b".into(),
             created_at: 1000,
+            logged_in_here: false,
         }
     }
 
@@ -359,8 +365,14 @@ mod tests {
             next_step(&p, Some(&session(900)), true, None, false, 1000),
             NextStep::Login
         );
+        // A login in the same second does not count unless it happened here.
         assert_eq!(
-            next_step(&p, Some(&session(1001)), true, None, false, 1002),
+            next_step(&p, Some(&session(1000)), true, None, false, 1000),
+            NextStep::Login
+        );
+        p.logged_in_here = true;
+        assert_eq!(
+            next_step(&p, Some(&session(1000)), true, None, false, 1000),
             NextStep::Issue
         );
         let mut p = pending();

@@ -195,7 +195,12 @@ impl Clients {
         new: NewClient,
         now: i64,
     ) -> Result<(Client, Option<String>), ClientError> {
-        let client_id = new.client_id.clone().unwrap_or_else(random_token);
+        // 128 random bits as hex: never starts with '-', so it is safe as
+        // a command-line argument.
+        let client_id = new
+            .client_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
         check_client_id(&client_id)?;
         if new.name.trim().is_empty() {
             return Err(ClientError::Invalid("client name must not be empty".into()));

@@ -35,10 +35,11 @@ pub async fn proceed(
         }
         _ => None,
     };
-    // A disabled user's session no longer counts.
+    // A disabled user's session no longer counts, nor does one older than
+    // the account's last change (disable/enable, password change).
     let session = match session {
         Some(s) => match app.users.by_id(&s.user_id).await {
-            Ok(Some(user)) if !user.disabled => Some(s),
+            Ok(Some(user)) if !user.disabled && s.auth_time >= user.updated_at => Some(s),
             Ok(_) => None,
             Err(e) => return Err(OAuthError::Server(e.to_string())),
         },
@@ -67,11 +68,7 @@ pub async fn proceed(
             };
             // "1": the user authenticated during this request; "0": single
             // sign-on from an earlier authentication.
-            let acr = if session.auth_time >= pending.created_at {
-                "1"
-            } else {
-                "0"
-            };
+            let acr = if pending.logged_in_here { "1" } else { "0" };
             let grant = CodeGrant {
                 client_id: pending.client_id.clone(),
                 redirect_uri: pending.redirect_uri.clone(),

@@ -81,7 +81,11 @@ impl Db {
         drop(factory.connect()?);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
-            .min_idle(Some(1))
+            // No idle minimum: r2d2 would open replacement connections on a
+            // background thread, which a short-lived process (the admin CLI)
+            // can still be running when it exits (libpq/OpenSSL then crash
+            // in their exit handlers). Connections stay pooled after use.
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build(factory)?;
         Ok(Db { pool, kind })
