@@ -84,8 +84,9 @@ log "CPUs available to this shell: $cpus; server on CPU $SERVER_CPU, load genera
 taskset -c "$SERVER_CPU" true 2>/dev/null || die "cannot pin to CPU $SERVER_CPU (set BENCH_SERVER_CPU)"
 taskset -c "$CLIENT_CPU" true 2>/dev/null || die "cannot pin to CPU $CLIENT_CPU (set BENCH_CLIENT_CPU)"
 
-log "cargo build --release --bins"
+log "cargo build --release --bins (and the argon2 ceiling example)"
 cargo build --release --bins
+cargo build --release -p tessera-identity --example argon2_alone
 TESSERA="$ROOT/target/release/tessera"
 ADMIN="$ROOT/target/release/tessera-admin"
 if [ ! -x "$TESSERA" ] || [ ! -x "$ADMIN" ]; then
@@ -336,6 +337,11 @@ for b in "${BACKENDS[@]}"; do
     bench_backend "$b"
 done
 
+# --- the ceiling for logins: argon2id alone on the server's core --------------------------------
+log "argon2id alone on CPU $SERVER_CPU (5 s)"
+ARGON2_LINE=$(taskset -c "$SERVER_CPU" "$ROOT/target/release/examples/argon2_alone" 5 | grep '^ARGON2 ')
+ARGON2_RATE=$(sed -n 's/.*per_second=\([0-9.]*\).*/\1/p' <<<"$ARGON2_LINE")
+
 # --- report -----------------------------------------------------------------------------------
 cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "uncommitted")
@@ -347,6 +353,8 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "uncommitted"
     echo "- server: \`tessera serve\` pinned to CPU $SERVER_CPU (\`taskset -c $SERVER_CPU\`), log filter \`$SERVER_LOG\`, default settings (argon2id m=19456 KiB t=2 p=1)"
     echo "- load: CPU $CLIENT_CPU; \`wrk -t1 -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up; login: Python loop with $LOGIN_CONCURRENCY concurrent fresh browsers (\`tests/bench/bench.py login\`), latency of the form POST, rate = complete logins/s"
     echo "- CPU-s: utime+stime of the server process during the measured run; PostgreSQL and Redis CPU is not included. Peak RSS: VmHWM, reset before each scenario${PEAK_NOTE}"
+    echo
+    echo "- argon2id alone (the login ceiling), same parameters, \`identity/examples/argon2_alone.rs\` on CPU $SERVER_CPU: ${ARGON2_RATE} verifications/s"
     echo
     echo "| backend | scenario | requests/s | p50 ms | p99 ms | errors | server CPU-s | requests per server CPU-s | server peak RSS MiB |"
     echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
