@@ -23,7 +23,10 @@ async fn main() {
         1,
     )
     .expect("argon2 parameters");
-    let stored = hasher.hash("correct horse battery staple".into()).await.expect("hash");
+    let stored = hasher
+        .hash("correct horse battery staple".into())
+        .await
+        .expect("hash");
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut count = 0u64;
