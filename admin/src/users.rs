@@ -7,6 +7,7 @@ use std::io::Read;
 use tessera_identity::accounts::{NewUser, User, Users};
 use tessera_identity::config::Config;
 use tessera_identity::oauth::consent;
+use tessera_identity::passkeys::Passkeys;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -37,6 +38,10 @@ pub enum UserCommand {
     /// Withdraw a user's remembered consent to a client: the next sign-in
     /// asks again.
     RevokeConsent { user: String, client_id: String },
+    /// List a user's passkeys.
+    Passkeys { user: String },
+    /// Remove one of a user's passkeys (refused if it is their last way to sign in).
+    PasskeyRemove { user: String, passkey_id: String },
     /// Set a new password, read from standard input.
     SetPassword {
         user: String,
@@ -139,6 +144,44 @@ pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<
             out.print(
                 &serde_json::json!({ "user": found.id, "client_id": client_id, "withdrawn": true }),
                 || format!("consent of {} to {client_id} withdrawn", found.username),
+            );
+        }
+        UserCommand::Passkeys { user } => {
+            let found = users.find(&user).await?;
+            let all = Passkeys::new(db.clone()).list(&found.id).await?;
+            out.print(&all, || {
+                if all.is_empty() {
+                    format!("{} has no passkeys", found.username)
+                } else {
+                    all.iter()
+                        .map(|k| {
+                            format!(
+                                "{}  \"{}\"  {}{}  created {}  last used {}",
+                                k.id,
+                                k.name,
+                                k.kind,
+                                if k.possibly_cloned {
+                                    "  POSSIBLY CLONED (blocked)"
+                                } else {
+                                    ""
+                                },
+                                time(k.created_at),
+                                k.last_used_at.map(time).unwrap_or_else(|| "never".into())
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+        }
+        UserCommand::PasskeyRemove { user, passkey_id } => {
+            let found = users.find(&user).await?;
+            Passkeys::new(db.clone())
+                .remove(&found.id, &passkey_id, now())
+                .await?;
+            out.print(
+                &serde_json::json!({ "user": found.id, "removed": passkey_id }),
+                || format!("removed passkey {passkey_id} of {}", found.username),
             );
         }
         UserCommand::SetPassword { user, .. } => {

@@ -21,7 +21,7 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("signing keys: {0}")]
     Keys(#[from] KeyError),
-    #[error("password hasher: {0}")]
+    #[error("{0}")]
     Hasher(String),
     #[error("ephemeral store (Redis at {url}): {source}")]
     Redis { url: String, source: StoreError },
@@ -39,6 +39,7 @@ pub struct App {
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
     pub verified_tokens: crate::oauth::access_token::VerifiedTokens,
+    pub passkeys: crate::passkeys::PasskeyService,
     pub discovery: Discovery,
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
@@ -99,8 +100,18 @@ impl App {
         .await?;
         let hasher = password_hasher(&config)?;
         let secure_cookies = issuer.starts_with("https://");
+        let webauthn =
+            crate::passkeys::relying_party(&config, &issuer).map_err(StartError::Hasher)?;
+        let users = Users::new(db.clone(), hasher);
+        let passkeys = crate::passkeys::PasskeyService::new(
+            webauthn,
+            users.clone(),
+            crate::passkeys::Passkeys::new(db.clone()),
+            ephemeral.clone(),
+        );
         Ok(App {
-            users: Users::new(db.clone(), hasher),
+            users,
+            passkeys,
             clients: Clients::new(db.clone()),
             sessions: SessionStore::new(ephemeral.clone(), config.session_ttl_secs),
             throttle: LoginThrottle::new(

@@ -23,6 +23,9 @@ pub enum EventKind {
     ConsentGranted,
     ConsentWithdrawn,
     KeysRotated,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeyPossiblyCloned,
 }
 
 impl EventKind {
@@ -43,6 +46,9 @@ impl EventKind {
             EventKind::ConsentGranted => "consent.granted",
             EventKind::ConsentWithdrawn => "consent.withdrawn",
             EventKind::KeysRotated => "keys.rotated",
+            EventKind::PasskeyAdded => "passkey.added",
+            EventKind::PasskeyRemoved => "passkey.removed",
+            EventKind::PasskeyPossiblyCloned => "passkey.possibly_cloned",
         }
     }
 }

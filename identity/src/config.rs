@@ -52,6 +52,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub log: String,
     pub log_format: String,
+    /// WebAuthn relying-party id; default: the issuer's host.
+    pub webauthn_rp_id: Option<String>,
+    pub webauthn_rp_name: String,
+    /// Extra allowed origins, comma-separated (app and H5 hosts,
+    /// `android:apk-key-hash:...`); the issuer's origin is always allowed.
+    pub webauthn_origins: String,
 }
 
 impl Default for Config {
@@ -80,6 +86,9 @@ impl Default for Config {
             max_body_bytes: 16 * 1024,
             log: "info".into(),
             log_format: "text".into(),
+            webauthn_rp_id: None,
+            webauthn_rp_name: "Tessera".into(),
+            webauthn_origins: String::new(),
         }
     }
 }
@@ -180,6 +189,9 @@ impl Config {
             ("max_body_bytes", Int),
             ("log", Str),
             ("log_format", Str),
+            ("webauthn_rp_id", Str),
+            ("webauthn_rp_name", Str),
+            ("webauthn_origins", Str),
         ]
         .into_iter()
         .collect()

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod metrics;
 pub mod oauth;
 pub mod oidc;
+pub mod passkeys;
 pub mod store;
 pub mod telemetry;
 

@@ -90,3 +90,18 @@ pub struct AuditEventRow {
     pub client_id: Option<String>,
     pub detail: String,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = passkeys)]
+pub struct PasskeyRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub credential: String,
+    pub sign_count: i64,
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+    pub possibly_cloned: bool,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}

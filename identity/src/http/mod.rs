@@ -12,6 +12,7 @@ mod login;
 mod logout;
 mod middleware;
 pub mod pages;
+mod passkeys;
 mod token;
 mod userinfo;
 
@@ -44,6 +45,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/userinfo", web::post().to(userinfo::post))
     .route("/logout", web::get().to(logout::get))
     .route("/logout", web::post().to(logout::post))
+    .route(
+        "/passkeys/registration/start",
+        web::post().to(passkeys::registration_start),
+    )
+    .route(
+        "/passkeys/registration/finish",
+        web::post().to(passkeys::registration_finish),
+    )
+    .route(
+        "/passkeys/authentication/start",
+        web::post().to(passkeys::authentication_start),
+    )
+    .route(
+        "/passkeys/authentication/finish",
+        web::post().to(passkeys::authentication_finish),
+    )
     .route("/healthz", web::get().to(health::healthz))
     .route("/readyz", web::get().to(health::readyz))
     .route("/metrics", web::get().to(health::metrics))

@@ -69,21 +69,7 @@ pub async fn proceed(
             // "1": the user authenticated during this request; "0": single
             // sign-on from an earlier authentication.
             let acr = if pending.logged_in_here { "1" } else { "0" };
-            let grant = CodeGrant {
-                client_id: pending.client_id.clone(),
-                redirect_uri: pending.redirect_uri.clone(),
-                user_id: session.user_id.clone(),
-                scopes: pending.scopes.clone(),
-                nonce: pending.nonce.clone(),
-                code_challenge: pending.code_challenge.clone(),
-                auth_time: session.auth_time,
-                amr: session.amr.clone(),
-                acr: acr.to_string(),
-                sid: session.sid.clone(),
-                expires_at: now + app.config.code_ttl_secs,
-            };
-            let code = code::issue(&app.ephemeral, &grant, app.config.code_ttl_secs).await?;
-            authorize::finish(&app.ephemeral, &pending.id).await?;
+            let code = issue_code(app, pending, session, acr, now).await?;
             let mut params = vec![("code", code.as_str())];
             if let Some(state) = &pending.state {
                 params.push(("state", state));
@@ -92,6 +78,33 @@ pub async fn proceed(
             Ok(Step::Redirect(with_query(&pending.redirect_uri, &params)))
         }
     }
+}
+
+/// Issues the code of a pending request for the user of `session` and
+/// forgets the request.
+pub async fn issue_code(
+    app: &App,
+    pending: &PendingAuthorization,
+    session: &BrowserSession,
+    acr: &str,
+    now: i64,
+) -> Result<String, OAuthError> {
+    let grant = CodeGrant {
+        client_id: pending.client_id.clone(),
+        redirect_uri: pending.redirect_uri.clone(),
+        user_id: session.user_id.clone(),
+        scopes: pending.scopes.clone(),
+        nonce: pending.nonce.clone(),
+        code_challenge: pending.code_challenge.clone(),
+        auth_time: session.auth_time,
+        amr: session.amr.clone(),
+        acr: acr.to_string(),
+        sid: session.sid.clone(),
+        expires_at: now + app.config.code_ttl_secs,
+    };
+    let code = code::issue(&app.ephemeral, &grant, app.config.code_ttl_secs).await?;
+    authorize::finish(&app.ephemeral, &pending.id).await?;
+    Ok(code)
 }
 
 /// The redirect carrying an authorization error (RFC 6749 4.1.2.1), with

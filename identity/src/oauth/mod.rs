@@ -10,6 +10,7 @@ mod error;
 pub mod flow;
 pub mod grants;
 pub mod introspect;
+pub mod passkey_login;
 pub mod pkce;
 pub mod refresh;
 pub mod revoke;

@@ -10,6 +10,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod keys;
 mod memory;
+pub mod passkeys;
 mod redis_store;
 pub mod refresh;
 pub mod users;

@@ -1,0 +1,244 @@
+//! The passkey JSON API for apps and H5 pages with their own UI:
+//! registration behind a user's bearer token, sign-in ending in an
+//! authorization code for the calling client.
+
+use super::error::{bearer, oauth_json};
+use super::form;
+use crate::oauth::access_token::{self, AccessClaims};
+use crate::oauth::authorize::AuthorizeParams;
+use crate::oauth::passkey_login::{self, PasskeyLoginError};
+use crate::oauth::OAuthError;
+use crate::passkeys::CeremonyError;
+use crate::App;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
+
+/// Adding a passkey needs an authentication at most this old (RFC 9470).
+const RECENT_AUTH_SECS: i64 = 300;
+
+fn ceremony_error(e: &CeremonyError) -> HttpResponse {
+    let (status, code) = match e {
+        CeremonyError::UnknownCeremony
+        | CeremonyError::Invalid(_)
+        | CeremonyError::AlreadyRegistered => (StatusCode::BAD_REQUEST, "invalid_request"),
+        CeremonyError::Rejected(_)
+        | CeremonyError::PossiblyCloned
+        | CeremonyError::UserUnavailable => (StatusCode::UNAUTHORIZED, "access_denied"),
+        CeremonyError::Disabled => (StatusCode::NOT_FOUND, "invalid_request"),
+        CeremonyError::Store(cause) => {
+            tracing::error!(%cause, "internal error");
+            return oauth_json(&OAuthError::Server(cause.to_string()));
+        }
+    };
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": code, "error_description": e.to_string() }))
+}
+
+fn login_error(e: &PasskeyLoginError) -> HttpResponse {
+    match e {
+        PasskeyLoginError::OAuth(e) => oauth_json(e),
+        PasskeyLoginError::Ceremony(e) => ceremony_error(e),
+    }
+}
+
+/// Reads a JSON body of at most `max_body_bytes`.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    app: &App,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<T, OAuthError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
+    if !is_json {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/json",
+        ));
+    }
+    let bytes = form::read_body(body, app.config.max_body_bytes).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))
+}
+
+/// The user behind the bearer token, who must have authenticated recently.
+async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessClaims, HttpResponse> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_string());
+    let Some(token) = token else {
+        return Err(bearer(None));
+    };
+    let claims = access_token::validate(app, &token, now)
+        .await
+        .map_err(|e| bearer(Some(&e)))?;
+    let Some(auth_time) = claims.auth_time.filter(|_| claims.has_user()) else {
+        return Err(bearer(Some(&OAuthError::InvalidToken(
+            "the token was not issued to a user".into(),
+        ))));
+    };
+    if now - auth_time > RECENT_AUTH_SECS {
+        let challenge = format!(
+            "Bearer realm=\"tessera\", error=\"insufficient_user_authentication\", \
+             error_description=\"sign in again to manage passkeys\", max_age={RECENT_AUTH_SECS}"
+        );
+        return Err(HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, challenge))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({
+                "error": "insufficient_user_authentication",
+                "error_description": "sign in again to manage passkeys",
+            })));
+    }
+    Ok(claims)
+}
+
+fn user_binding(claims: &AccessClaims) -> String {
+    format!("token:{}:{}", claims.client_id, claims.sub)
+}
+
+#[derive(Deserialize)]
+struct RegistrationStartBody {
+    name: String,
+}
+
+pub async fn registration_start(
+    app: web::Data<App>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let now = crate::clock::now();
+    let claims = match recent_user(&app, &req, now).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let body: RegistrationStartBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    let user = match app.users.by_id(&claims.sub).await {
+        Ok(Some(u)) if !u.disabled => u,
+        Ok(_) => return ceremony_error(&CeremonyError::UserUnavailable),
+        Err(e) => return oauth_json(&OAuthError::Server(e.to_string())),
+    };
+    match app
+        .passkeys
+        .start_registration(&user, &body.name, &user_binding(&claims))
+        .await
+    {
+        Ok(started) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(started),
+        Err(e) => ceremony_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct RegistrationFinishBody {
+    ceremony_id: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+pub async fn registration_finish(
+    app: web::Data<App>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let now = crate::clock::now();
+    let claims = match recent_user(&app, &req, now).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let body: RegistrationFinishBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    match app
+        .passkeys
+        .finish_registration(
+            &body.ceremony_id,
+            &user_binding(&claims),
+            &body.credential,
+            now,
+        )
+        .await
+    {
+        Ok(info) => HttpResponse::Created()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(info),
+        Err(e) => ceremony_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AuthenticationStartBody {
+    #[serde(flatten)]
+    authorization: AuthorizeParams,
+    username: Option<String>,
+}
+
+pub async fn authentication_start(
+    app: web::Data<App>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let now = crate::clock::now();
+    let body: AuthenticationStartBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    match passkey_login::start(&app, &body.authorization, body.username.as_deref(), now).await {
+        Ok(started) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(started),
+        Err(e) => login_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AuthenticationFinishBody {
+    client_id: String,
+    ceremony_id: String,
+    credential: PublicKeyCredential,
+}
+
+pub async fn authentication_finish(
+    app: web::Data<App>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let now = crate::clock::now();
+    let body: AuthenticationFinishBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    match passkey_login::finish(
+        &app,
+        &body.client_id,
+        &body.ceremony_id,
+        &body.credential,
+        now,
+    )
+    .await
+    {
+        Ok(issued) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(issued),
+        Err(e) => login_error(&e),
+    }
+}
