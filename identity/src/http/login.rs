@@ -77,6 +77,8 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
             client_name: &name,
             username: pending.login_hint.as_deref().unwrap_or(""),
             error: None,
+            passkeys: app.passkeys.enabled(),
+            passkey_only: pending.required_acr.is_some(),
         }),
     )
 }
@@ -117,9 +119,17 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
                 client_name: &name,
                 username: &username,
                 error: Some(message),
+                passkeys: app.passkeys.enabled(),
+                passkey_only: pending.required_acr.is_some(),
             }),
         )
     };
+    if pending.required_acr.is_some() {
+        return form_again(
+            StatusCode::BAD_REQUEST,
+            "This application requires a passkey; a password is not enough.",
+        );
+    }
     if username.trim().is_empty() || username.len() > 256 || password.is_empty() {
         return form_again(StatusCode::BAD_REQUEST, "Enter your username and password.");
     }

@@ -9,6 +9,7 @@ pub mod error;
 mod form;
 mod health;
 mod login;
+mod login_passkey;
 mod logout;
 mod middleware;
 pub mod pages;
@@ -36,6 +37,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/authorize", web::post().to(authorize::post))
     .route("/login", web::get().to(login::get))
     .route("/login", web::post().to(login::post))
+    .route("/login/passkey/start", web::post().to(login_passkey::start))
+    .route(
+        "/login/passkey/finish",
+        web::post().to(login_passkey::finish),
+    )
+    .route("/assets/passkeys.js", web::get().to(login_passkey::script))
     .route("/consent", web::get().to(consent::get))
     .route("/consent", web::post().to(consent::post))
     .route("/token", web::post().to(token::token))

@@ -46,6 +46,10 @@ pub struct LoginPage<'a> {
     pub client_name: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// Passkeys are configured on this provider.
+    pub passkeys: bool,
+    /// The client asked for phishing-resistant sign-in: no password form.
+    pub passkey_only: bool,
 }
 
 pub fn login(page: &LoginPage<'_>) -> String {
@@ -53,23 +57,47 @@ pub fn login(page: &LoginPage<'_>) -> String {
         .error
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, text(e)))
         .unwrap_or_default();
-    let body = format!(
-        r#"<h1>Sign in</h1>
-<p>to continue to <strong>{client}</strong></p>
-{error}
-<form method="post" action="/login">
+    let password_form = if page.passkey_only {
+        "<p>This application asks you to sign in with a passkey.</p>".to_string()
+    } else {
+        format!(
+            r#"<form method="post" action="/login">
 {req}
 {csrf}
 <label for="username">Username or email</label>
-<input type="text" id="username" name="username" value="{username}" autocomplete="username" autocapitalize="none" required autofocus>
+<input type="text" id="username" name="username" value="{username}" autocomplete="username webauthn" autocapitalize="none" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>"#,
+            req = hidden("req", page.request_id),
+            csrf = hidden("csrf_token", page.csrf_token),
+            username = attr(page.username),
+        )
+    };
+    let passkey = if page.passkeys {
+        format!(
+            r#"<div id="passkey" data-req="{req}" data-csrf="{csrf}"{hidden}>
+<button type="button" id="passkey-signin">Sign in with a passkey</button>
+<p class="error" role="alert" id="passkey-error" hidden></p>
+</div>
+<script src="/assets/passkeys.js" defer></script>"#,
+            req = attr(page.request_id),
+            csrf = attr(page.csrf_token),
+            // Shown by the script when the browser supports passkeys; a
+            // passkey-only page shows it regardless.
+            hidden = if page.passkey_only { "" } else { " hidden" },
+        )
+    } else {
+        String::new()
+    };
+    let body = format!(
+        r#"<h1>Sign in</h1>
+<p>to continue to <strong>{client}</strong></p>
+{error}
+{password_form}
+{passkey}"#,
         client = text(page.client_name),
-        req = hidden("req", page.request_id),
-        csrf = hidden("csrf_token", page.csrf_token),
-        username = attr(page.username),
     );
     layout("Sign in", &body)
 }
@@ -160,6 +188,8 @@ mod tests {
             client_name: "<b>evil</b>",
             username: "\" onfocus=\"x",
             error: Some("<img>"),
+            passkeys: true,
+            passkey_only: false,
         });
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<b>evil"));

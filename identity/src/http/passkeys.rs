@@ -19,7 +19,7 @@ use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 /// Adding a passkey needs an authentication at most this old (RFC 9470).
 const RECENT_AUTH_SECS: i64 = 300;
 
-fn ceremony_error(e: &CeremonyError) -> HttpResponse {
+pub(super) fn ceremony_error(e: &CeremonyError) -> HttpResponse {
     let (status, code) = match e {
         CeremonyError::UnknownCeremony
         | CeremonyError::Invalid(_)
@@ -46,7 +46,7 @@ fn login_error(e: &PasskeyLoginError) -> HttpResponse {
 }
 
 /// Reads a JSON body of at most `max_body_bytes`.
-async fn json_body<T: serde::de::DeserializeOwned>(
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     app: &App,
     req: &HttpRequest,
     body: web::Payload,

@@ -26,6 +26,7 @@ pub struct AuthorizeParams {
     pub prompt: Option<String>,
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
+    pub acr_values: Option<String>,
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub response_mode: Option<String>,
@@ -67,6 +68,10 @@ pub struct PendingAuthorization {
     pub prompt_consent: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// Phishing-resistant authentication the client asked for with
+    /// `acr_values`: `phr` (any passkey) or `phrh` (a device-bound one).
+    #[serde(default)]
+    pub required_acr: Option<String>,
     pub code_challenge: Option<String>,
     pub csrf_token: String,
     pub browser_binding: String,
@@ -229,6 +234,7 @@ pub async fn validate(
         prompt_consent: prompts.contains(&"consent"),
         max_age,
         login_hint: params.login_hint.clone().filter(|h| h.len() <= 256),
+        required_acr: required_acr(params.acr_values.as_deref()),
         code_challenge,
         csrf_token: random_token(),
         browser_binding: browser_binding.to_string(),
@@ -236,6 +242,47 @@ pub async fn validate(
         logged_in_here: false,
     };
     Ok((pending, client))
+}
+
+/// The weakest phishing-resistant level among the requested `acr_values`
+/// (they are in order of preference, so the weakest listed is what the
+/// client accepts); other values are voluntary and ignored (OIDC Core
+/// 3.1.2.1).
+pub fn required_acr(acr_values: Option<&str>) -> Option<String> {
+    let values: Vec<&str> = acr_values.unwrap_or("").split(' ').collect();
+    if values.contains(&"phr") {
+        Some("phr".into())
+    } else if values.contains(&"phrh") {
+        Some("phrh".into())
+    } else {
+        None
+    }
+}
+
+/// Whether a session's methods meet a required level: `phr` needs a
+/// passkey (`hwk` or `swk`), `phrh` a hardware-bound one (`hwk`).
+pub fn satisfies(amr: &[String], required: Option<&str>) -> bool {
+    let has = |m: &str| amr.iter().any(|a| a == m);
+    match required {
+        None => true,
+        Some("phrh") => has("hwk"),
+        Some(_) => has("hwk") || has("swk"),
+    }
+}
+
+/// The `acr` of an ID token for a session: `phrh`/`phr` for passkey
+/// sessions, else `1` for an authentication during this request and `0`
+/// for single sign-on from an earlier one.
+pub fn acr_for(amr: &[String], logged_in_here: bool) -> &'static str {
+    if satisfies(amr, Some("phrh")) {
+        "phrh"
+    } else if satisfies(amr, Some("phr")) {
+        "phr"
+    } else if logged_in_here {
+        "1"
+    } else {
+        "0"
+    }
 }
 
 /// What to do with a validated request given the browser's session.
@@ -265,6 +312,7 @@ pub fn next_step(
         Some(s) => {
             (pending.prompt_login && !fresh_login)
                 || pending.max_age.is_some_and(|max| now - s.auth_time > max)
+                || !satisfies(&s.amr, pending.required_acr.as_deref())
         }
     };
     if needs_login {
@@ -325,6 +373,7 @@ mod tests {
             prompt_consent: false,
             max_age: None,
             login_hint: None,
+            required_acr: None,
             code_challenge: None,
             csrf_token: "t".into(),
             browser_binding: "b".into(),
@@ -385,6 +434,34 @@ mod tests {
             next_step(&p, Some(&session(950)), true, None, false, 1000),
             NextStep::Issue
         );
+    }
+
+    #[test]
+    fn acr_values_ask_for_passkeys_and_password_sessions_do_not_meet_them() {
+        assert_eq!(required_acr(Some("phrh phr")).as_deref(), Some("phr"));
+        assert_eq!(required_acr(Some("phrh")).as_deref(), Some("phrh"));
+        assert_eq!(required_acr(Some("urn:other 1")), None);
+        let pwd = vec!["pwd".to_string()];
+        let synced = vec!["swk".to_string(), "user".to_string()];
+        let bound = vec!["hwk".to_string(), "user".to_string()];
+        assert!(!satisfies(&pwd, Some("phr")));
+        assert!(satisfies(&synced, Some("phr")) && !satisfies(&synced, Some("phrh")));
+        assert!(satisfies(&bound, Some("phrh")));
+        let mut p = pending();
+        p.required_acr = Some("phr".into());
+        assert_eq!(
+            next_step(&p, Some(&session(1000)), true, None, false, 1000),
+            NextStep::Login
+        );
+        p.prompt_none = true;
+        assert_eq!(
+            next_step(&p, Some(&session(1000)), true, None, false, 1000),
+            NextStep::Refuse(OAuthError::LoginRequired)
+        );
+        assert_eq!(acr_for(&bound, false), "phrh");
+        assert_eq!(acr_for(&synced, true), "phr");
+        assert_eq!(acr_for(&pwd, true), "1");
+        assert_eq!(acr_for(&pwd, false), "0");
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub async fn proceed(
             };
             // "1": the user authenticated during this request; "0": single
             // sign-on from an earlier authentication.
-            let acr = if pending.logged_in_here { "1" } else { "0" };
+            let acr = authorize::acr_for(&session.amr, pending.logged_in_here);
             let code = issue_code(app, pending, session, acr, now).await?;
             let mut params = vec![("code", code.as_str())];
             if let Some(state) = &pending.state {

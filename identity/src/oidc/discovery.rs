@@ -24,9 +24,10 @@ pub const CLAIMS: [&str; 17] = [
     "email",
     "email_verified",
 ];
-/// `1` for an authentication in this request, `0` for single sign-on from
-/// an earlier one (the values Keycloak users know; ISO/IEC 29115 levels).
-pub const ACR_VALUES: [&str; 2] = ["0", "1"];
+/// `1` for a password authentication in this request, `0` for single
+/// sign-on from an earlier one (the values Keycloak users know), `phr` and
+/// `phrh` for passkeys (OpenID EAP ACR Values 1.0).
+pub const ACR_VALUES: [&str; 4] = ["0", "1", "phr", "phrh"];
 
 pub fn metadata(issuer: &str) -> Value {
     let url = |path: &str| format!("{issuer}{path}");

@@ -132,6 +132,11 @@ impl PasskeyService {
         &self.passkeys
     }
 
+    /// Whether passkeys are configured (a domain RP id).
+    pub fn enabled(&self) -> bool {
+        self.webauthn.is_some()
+    }
+
     fn webauthn(&self) -> Result<&Webauthn, CeremonyError> {
         self.webauthn.as_deref().ok_or(CeremonyError::Disabled)
     }
@@ -200,9 +205,21 @@ impl PasskeyService {
         if !constant_time_eq(saved.binding.as_bytes(), binding.as_bytes()) {
             return Err(CeremonyError::UnknownCeremony);
         }
-        let key = webauthn
-            .finish_passkey_registration(response, &saved.state)
-            .map_err(rejected)?;
+        let key = match webauthn.finish_passkey_registration(response, &saved.state) {
+            Ok(key) => key,
+            // webauthn-rs refuses a credential of the excludeCredentials list
+            // (the user's own) with this misleading error: it is a duplicate.
+            Err(WebauthnError::CredentialAlteredAlgFromRequest) => {
+                let presented = b64(&response.raw_id);
+                let own = passkeys.usable(&saved.user_id).await?;
+                return Err(if own.iter().any(|(row, _)| row.id == presented) {
+                    CeremonyError::AlreadyRegistered
+                } else {
+                    rejected(WebauthnError::CredentialAlteredAlgFromRequest)
+                });
+            }
+            Err(e) => return Err(rejected(e)),
+        };
         let row = PasskeyRow {
             id: credential_id(&key),
             user_id: saved.user_id.clone(),
@@ -316,6 +333,16 @@ impl PasskeyService {
         let presented_id = b64(response.get_credential_id());
         let (user_id, outcome) = match saved.expected {
             Expected::ForUser { user_id, state } => {
+                // WebAuthn 7.2 step 6: a user handle, when sent, must be the
+                // identified user's (webauthn-rs does not check it).
+                if let Some(handle) = response.get_user_unique_id() {
+                    let expected = Uuid::parse_str(&user_id).ok();
+                    if expected.is_none_or(|u| u.as_bytes().as_slice() != handle) {
+                        return Err(CeremonyError::Rejected(
+                            "the user handle is not the signing-in user's".into(),
+                        ));
+                    }
+                }
                 let outcome = webauthn.finish_passkey_authentication(response, &state);
                 (user_id, outcome)
             }

@@ -1,0 +1,155 @@
+//! Passkey sign-in from the login page (the script in assets/passkeys.js):
+//! JSON in and out, bound to the pending request and the browser that
+//! started it, CSRF-checked like the password form.
+
+use super::cookies;
+use super::error::oauth_json;
+use super::login::pending_for_browser;
+use super::passkeys::{ceremony_error, json_body};
+use crate::crypto::constant_time_eq;
+use crate::oauth::authorize::{self, PendingAuthorization};
+use crate::oauth::flow::{self, Step};
+use crate::App;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::PublicKeyCredential;
+
+/// The asset the login page loads (script-src 'self').
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(include_str!("assets/passkeys.js"))
+}
+
+fn binding(pending: &PendingAuthorization) -> String {
+    format!("browser:{}:{}", pending.browser_binding, pending.id)
+}
+
+fn refused(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "invalid_request", "error_description": message }))
+}
+
+/// Checks the pending request, the browser binding and the CSRF token.
+async fn checked(
+    app: &App,
+    req: &HttpRequest,
+    id: &str,
+    csrf: &str,
+) -> Result<PendingAuthorization, HttpResponse> {
+    let pending = pending_for_browser(app, req, Some(id)).await.map_err(|_| {
+        refused(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            "this sign-in page has expired or belongs to another browser",
+        )
+    })?;
+    if !constant_time_eq(csrf.as_bytes(), pending.csrf_token.as_bytes()) {
+        return Err(refused(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "the form could not be verified",
+        ));
+    }
+    Ok(pending)
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    req: String,
+    csrf_token: String,
+    username: Option<String>,
+}
+
+pub async fn start(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let body: StartBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    let pending = match checked(&app, &req, &body.req, &body.csrf_token).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    match app
+        .passkeys
+        .start_authentication(body.username.as_deref(), &binding(&pending))
+        .await
+    {
+        Ok(started) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(started),
+        Err(e) => ceremony_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct FinishBody {
+    req: String,
+    csrf_token: String,
+    ceremony_id: String,
+    credential: PublicKeyCredential,
+}
+
+pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let now = crate::clock::now();
+    let body: FinishBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    let mut pending = match checked(&app, &req, &body.req, &body.csrf_token).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let login = match app
+        .passkeys
+        .finish_authentication(&body.ceremony_id, &binding(&pending), &body.credential, now)
+        .await
+    {
+        Ok(login) => login,
+        Err(e) => {
+            app.metrics.login(false);
+            return ceremony_error(&e);
+        }
+    };
+    app.metrics.login(true);
+    if let Some(old) = cookies::read(&req, cookies::SESSION) {
+        if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
+            return oauth_json(&e);
+        }
+    }
+    let (cookie, session) = match app
+        .sessions
+        .start(&login.user.id, login.amr.clone(), now)
+        .await
+    {
+        Ok(started) => started,
+        Err(e) => return oauth_json(&e.into()),
+    };
+    crate::audit::record(
+        &app.db,
+        crate::audit::Event::new(crate::audit::EventKind::LoginSucceeded)
+            .user(&login.user.id)
+            .client(&pending.client_id)
+            .detail(json!({ "method": "passkey", "amr": login.amr })),
+        now,
+    )
+    .await;
+    pending.logged_in_here = true;
+    if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
+        return oauth_json(&e.into());
+    }
+    let location = match flow::proceed(&app, &pending, Some(&session), false, now).await {
+        Ok(Step::Redirect(url)) => url,
+        Ok(Step::ShowConsent) => format!("/consent?req={}", pending.id),
+        Ok(Step::ShowLogin) => format!("/login?req={}", pending.id),
+        Err(e) => return oauth_json(&e),
+    };
+    let mut response = HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "location": location }));
+    let _ = response.add_cookie(&cookies::session(&app, cookie));
+    response
+}
