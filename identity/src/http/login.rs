@@ -53,6 +53,9 @@ pub(super) async fn pending_for_browser(
 }
 
 async fn client_name(app: &App, client_id: &str) -> String {
+    if client_id.is_empty() {
+        return "your account".into();
+    }
     match app.clients.get(client_id).await {
         Ok(Some(c)) => c.name,
         _ => client_id.to_string(),

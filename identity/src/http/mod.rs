@@ -1,6 +1,7 @@
 //! The HTTP surface (actix-web). Handlers are thin: parse, call one domain
 //! function, render. This is the only module that imports actix.
 
+mod account;
 mod authorize;
 mod consent;
 mod cookies;
@@ -43,6 +44,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::post().to(login_passkey::finish),
     )
     .route("/assets/passkeys.js", web::get().to(login_passkey::script))
+    .route("/assets/account.js", web::get().to(account::script))
+    .route("/account", web::get().to(account::page))
+    .route("/account/reauth", web::get().to(account::reauth))
+    .route("/account/passkeys/rename", web::post().to(account::rename))
+    .route("/account/passkeys/remove", web::post().to(account::remove))
+    .route(
+        "/account/passkeys/registration/start",
+        web::post().to(account::registration_start),
+    )
+    .route(
+        "/account/passkeys/registration/finish",
+        web::post().to(account::registration_finish),
+    )
     .route("/consent", web::get().to(consent::get))
     .route("/consent", web::post().to(consent::post))
     .route("/token", web::post().to(token::token))

@@ -142,6 +142,93 @@ pub fn consent(page: &ConsentPage<'_>) -> String {
     layout("Allow access", &body)
 }
 
+/// One passkey row of the account page.
+pub struct PasskeyRow<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub created: String,
+    pub last_used: String,
+    pub kind: &'a str,
+    pub possibly_cloned: bool,
+}
+
+pub struct AccountPage<'a> {
+    pub username: &'a str,
+    pub csrf_token: &'a str,
+    pub passkeys: Vec<PasskeyRow<'a>>,
+    /// Adding and removing need a sign-in within the last few minutes.
+    pub recently_authenticated: bool,
+    pub passkeys_enabled: bool,
+    pub message: Option<&'a str>,
+}
+
+pub fn account(page: &AccountPage<'_>) -> String {
+    let message = page
+        .message
+        .map(|m| format!(r#"<p class="error" role="alert">{}</p>"#, text(m)))
+        .unwrap_or_default();
+    let rows: String = page
+        .passkeys
+        .iter()
+        .map(|k| {
+            let remove = if page.recently_authenticated {
+                format!(
+                    r#"<form method="post" action="/account/passkeys/remove">{csrf}{id}<button type="submit">Remove</button></form>"#,
+                    csrf = hidden("csrf_token", page.csrf_token),
+                    id = hidden("id", k.id),
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                r#"<li class="passkey"><strong>{name}</strong> ({kind}{cloned}) · added {created} · last used {used}
+<form method="post" action="/account/passkeys/rename">{csrf}{id}<label for="rename-{aid}">New name</label><input type="text" id="rename-{aid}" name="name" value="{vname}" required><button type="submit">Rename</button></form>
+{remove}</li>"#,
+                name = text(k.name),
+                kind = text(k.kind),
+                cloned = if k.possibly_cloned { ", blocked: possibly cloned" } else { "" },
+                created = text(&k.created),
+                used = text(&k.last_used),
+                csrf = hidden("csrf_token", page.csrf_token),
+                id = hidden("id", k.id),
+                aid = attr(k.id),
+                vname = attr(k.name),
+            )
+        })
+        .collect();
+    let list = if rows.is_empty() {
+        "<p>You have no passkeys yet.</p>".to_string()
+    } else {
+        format!(r#"<ul class="passkeys">{rows}</ul>"#)
+    };
+    let add = if !page.passkeys_enabled {
+        String::new()
+    } else if page.recently_authenticated {
+        format!(
+            r#"<form id="add-passkey" data-csrf="{csrf}" hidden>
+<label for="passkey-name">Name for the new passkey</label>
+<input type="text" id="passkey-name" name="name" value="My passkey" required>
+<button type="submit">Add a passkey</button>
+<p class="error" role="alert" id="add-passkey-status" hidden></p>
+</form>
+<script src="/assets/account.js" defer></script>"#,
+            csrf = attr(page.csrf_token)
+        )
+    } else {
+        r#"<p>To add or remove a passkey, <a href="/account/reauth">confirm it is you</a> first.</p>"#.to_string()
+    };
+    let body = format!(
+        r#"<h1>Your account</h1>
+<p>Signed in as <strong>{user}</strong>. <a href="/logout">Sign out</a></p>
+{message}
+<h2>Passkeys</h2>
+{list}
+{add}"#,
+        user = text(page.username),
+    );
+    layout("Your account", &body)
+}
+
 pub fn error(title: &str, message: &str) -> String {
     let body = format!(
         r#"<h1>{}</h1>

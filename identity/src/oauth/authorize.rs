@@ -80,6 +80,10 @@ pub struct PendingAuthorization {
     /// login satisfies `prompt=login`, and the `acr` is "1".
     #[serde(default)]
     pub logged_in_here: bool,
+    /// A sign-in for the provider's own pages (the account page): no
+    /// client, no code; after login the browser returns to this path.
+    #[serde(default)]
+    pub internal_return: Option<String>,
 }
 
 impl PendingAuthorization {
@@ -240,6 +244,7 @@ pub async fn validate(
         browser_binding: browser_binding.to_string(),
         created_at: now,
         logged_in_here: false,
+        internal_return: None,
     };
     Ok((pending, client))
 }
@@ -282,6 +287,36 @@ pub fn acr_for(amr: &[String], logged_in_here: bool) -> &'static str {
         "1"
     } else {
         "0"
+    }
+}
+
+/// A sign-in for the provider's own page at `return_to`, bound to the
+/// browser; `prompt_login` asks for the password (or passkey) again.
+pub fn internal(
+    return_to: &str,
+    browser_binding: &str,
+    prompt_login: bool,
+    now: i64,
+) -> PendingAuthorization {
+    PendingAuthorization {
+        id: random_token(),
+        client_id: String::new(),
+        redirect_uri: return_to.to_string(),
+        scopes: Vec::new(),
+        state: None,
+        nonce: None,
+        prompt_none: false,
+        prompt_login,
+        prompt_consent: false,
+        max_age: None,
+        login_hint: None,
+        required_acr: None,
+        code_challenge: None,
+        csrf_token: random_token(),
+        browser_binding: browser_binding.to_string(),
+        created_at: now,
+        logged_in_here: false,
+        internal_return: Some(return_to.to_string()),
     }
 }
 
@@ -379,6 +414,7 @@ mod tests {
             browser_binding: "b".into(),
             created_at: 1000,
             logged_in_here: false,
+            internal_return: None,
         }
     }
 

@@ -24,6 +24,21 @@ pub async fn proceed(
     consented_now: bool,
     now: i64,
 ) -> Result<Step, OAuthError> {
+    if let Some(path) = &pending.internal_return {
+        let signed_in = match session {
+            Some(s) => match app.users.by_id(&s.user_id).await {
+                Ok(Some(user)) => !user.disabled && s.auth_time >= user.updated_at,
+                Ok(None) => false,
+                Err(e) => return Err(OAuthError::Server(e.to_string())),
+            },
+            None => false,
+        };
+        if !signed_in || (pending.prompt_login && !pending.logged_in_here) {
+            return Ok(Step::ShowLogin);
+        }
+        authorize::finish(&app.ephemeral, &pending.id).await?;
+        return Ok(Step::Redirect(path.clone()));
+    }
     let client = app
         .clients
         .get(&pending.client_id)

@@ -1,0 +1,347 @@
+//! The account page: a signed-in customer sees, adds, renames and removes
+//! passkeys. Adding and removing need a sign-in within the last five
+//! minutes; the CSRF token is derived from the session cookie.
+
+use super::cookies;
+use super::error::{html, internal_page, oauth_json, see_other};
+use super::form;
+use super::pages::{self, AccountPage, PasskeyRow};
+use super::passkeys::{ceremony_error, json_body};
+use crate::accounts::{BrowserSession, User};
+use crate::crypto::{b64, constant_time_eq, random_token, secret_hash, sha256};
+use crate::oauth::authorize;
+use crate::passkeys::PasskeyStoreError;
+use crate::App;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use webauthn_rs::prelude::RegisterPublicKeyCredential;
+
+/// How recent a sign-in must be to add or remove a passkey.
+const RECENT_AUTH_SECS: i64 = 300;
+
+fn csrf_for(cookie: &str) -> String {
+    b64(&sha256(format!("account:{cookie}").as_bytes()))
+}
+
+struct Signed {
+    cookie: String,
+    session: BrowserSession,
+    user: User,
+}
+
+/// The signed-in user, or the response that sends the browser to sign in.
+async fn signed_in(app: &App, req: &HttpRequest, now: i64) -> Result<Signed, HttpResponse> {
+    if let Some(cookie) = cookies::read(req, cookies::SESSION) {
+        let session = app
+            .sessions
+            .get(&cookie, now)
+            .await
+            .map_err(|e| internal_page(&e))?;
+        if let Some(session) = session {
+            match app.users.by_id(&session.user_id).await {
+                Ok(Some(user)) if !user.disabled && session.auth_time >= user.updated_at => {
+                    return Ok(Signed {
+                        cookie,
+                        session,
+                        user,
+                    })
+                }
+                Ok(_) => {}
+                Err(e) => return Err(internal_page(&e)),
+            }
+        }
+    }
+    Err(start_sign_in(app, req, false, now).await)
+}
+
+/// Sends the browser through the login page and back to /account.
+async fn start_sign_in(app: &App, req: &HttpRequest, again: bool, now: i64) -> HttpResponse {
+    let existing = cookies::read(req, cookies::FLOW);
+    let flow = existing.clone().unwrap_or_else(random_token);
+    let pending = authorize::internal("/account", &secret_hash(&flow), again, now);
+    if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
+        return internal_page(&e);
+    }
+    let mut response = see_other(&format!("/login?req={}", pending.id));
+    if existing.is_none() {
+        let _ = response.add_cookie(&cookies::flow(app, flow));
+    }
+    response
+}
+
+async fn render(
+    app: &App,
+    signed: &Signed,
+    now: i64,
+    status: StatusCode,
+    message: Option<&str>,
+) -> HttpResponse {
+    let keys = match app.passkeys.passkeys().list(&signed.user.id).await {
+        Ok(k) => k,
+        Err(e) => return internal_page(&e),
+    };
+    let csrf = csrf_for(&signed.cookie);
+    let rows = keys
+        .iter()
+        .map(|k| PasskeyRow {
+            id: &k.id,
+            name: &k.name,
+            created: crate::clock::format_utc(k.created_at),
+            last_used: k
+                .last_used_at
+                .map(crate::clock::format_utc)
+                .unwrap_or_else(|| "never".into()),
+            kind: k.kind,
+            possibly_cloned: k.possibly_cloned,
+        })
+        .collect();
+    html(
+        status,
+        pages::account(&AccountPage {
+            username: &signed.user.username,
+            csrf_token: &csrf,
+            passkeys: rows,
+            recently_authenticated: now - signed.session.auth_time <= RECENT_AUTH_SECS,
+            passkeys_enabled: app.passkeys.enabled(),
+            message,
+        }),
+    )
+}
+
+pub async fn page(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    let now = crate::clock::now();
+    match signed_in(&app, &req, now).await {
+        Ok(signed) => render(&app, &signed, now, StatusCode::OK, None).await,
+        Err(response) => response,
+    }
+}
+
+/// "Confirm it is you": a fresh sign-in, then back to the account page.
+pub async fn reauth(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    start_sign_in(&app, &req, true, crate::clock::now()).await
+}
+
+fn csrf_ok(signed: &Signed, presented: Option<&str>) -> bool {
+    presented.is_some_and(|t| constant_time_eq(t.as_bytes(), csrf_for(&signed.cookie).as_bytes()))
+}
+
+pub async fn rename(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let now = crate::clock::now();
+    let signed = match signed_in(&app, &req, now).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let params = match form::post_form(&req, body, app.config.max_body_bytes).await {
+        Ok(p) => p,
+        Err(e) => {
+            return render(
+                &app,
+                &signed,
+                now,
+                StatusCode::BAD_REQUEST,
+                Some(&e.description()),
+            )
+            .await
+        }
+    };
+    if !csrf_ok(&signed, params.get("csrf_token")) {
+        return render(
+            &app,
+            &signed,
+            now,
+            StatusCode::FORBIDDEN,
+            Some("The form could not be verified; try again."),
+        )
+        .await;
+    }
+    let result = app
+        .passkeys
+        .passkeys()
+        .rename(
+            &signed.user.id,
+            params.get("id").unwrap_or(""),
+            params.get("name").unwrap_or(""),
+        )
+        .await;
+    match result {
+        Ok(()) => see_other("/account"),
+        Err(PasskeyStoreError::Store(e)) => internal_page(&e),
+        Err(e) => {
+            render(
+                &app,
+                &signed,
+                now,
+                StatusCode::BAD_REQUEST,
+                Some(&e.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let now = crate::clock::now();
+    let signed = match signed_in(&app, &req, now).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let params = match form::post_form(&req, body, app.config.max_body_bytes).await {
+        Ok(p) => p,
+        Err(e) => {
+            return render(
+                &app,
+                &signed,
+                now,
+                StatusCode::BAD_REQUEST,
+                Some(&e.description()),
+            )
+            .await
+        }
+    };
+    if !csrf_ok(&signed, params.get("csrf_token")) {
+        return render(
+            &app,
+            &signed,
+            now,
+            StatusCode::FORBIDDEN,
+            Some("The form could not be verified; try again."),
+        )
+        .await;
+    }
+    if now - signed.session.auth_time > RECENT_AUTH_SECS {
+        return render(
+            &app,
+            &signed,
+            now,
+            StatusCode::FORBIDDEN,
+            Some("Confirm it is you (sign in again) before removing a passkey."),
+        )
+        .await;
+    }
+    let result = app
+        .passkeys
+        .passkeys()
+        .remove(&signed.user.id, params.get("id").unwrap_or(""), now)
+        .await;
+    match result {
+        Ok(()) => see_other("/account"),
+        Err(PasskeyStoreError::Store(e)) => internal_page(&e),
+        Err(e) => {
+            render(
+                &app,
+                &signed,
+                now,
+                StatusCode::BAD_REQUEST,
+                Some(&e.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+/// JSON answers for the page's script.
+async fn signed_for_json(
+    app: &App,
+    req: &HttpRequest,
+    csrf: &str,
+    now: i64,
+) -> Result<Signed, HttpResponse> {
+    let refuse = |status: StatusCode, text: &str| {
+        HttpResponse::build(status)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": "invalid_request", "error_description": text }))
+    };
+    let signed = signed_in(app, req, now)
+        .await
+        .map_err(|_| refuse(StatusCode::UNAUTHORIZED, "sign in first"))?;
+    if !csrf_ok(&signed, Some(csrf)) {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "the form could not be verified",
+        ));
+    }
+    if now - signed.session.auth_time > RECENT_AUTH_SECS {
+        return Err(refuse(
+            StatusCode::FORBIDDEN,
+            "confirm it is you (sign in again) first",
+        ));
+    }
+    Ok(signed)
+}
+
+#[derive(Deserialize)]
+struct StartBody {
+    csrf_token: String,
+    name: String,
+}
+
+pub async fn registration_start(
+    app: web::Data<App>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let now = crate::clock::now();
+    let body: StartBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    let signed = match signed_for_json(&app, &req, &body.csrf_token, now).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let binding = format!("account:{}", signed.session.sid);
+    match app
+        .passkeys
+        .start_registration(&signed.user, &body.name, &binding)
+        .await
+    {
+        Ok(started) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(started),
+        Err(e) => ceremony_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct FinishBody {
+    csrf_token: String,
+    ceremony_id: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+pub async fn registration_finish(
+    app: web::Data<App>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let now = crate::clock::now();
+    let body: FinishBody = match json_body(&app, &req, body).await {
+        Ok(b) => b,
+        Err(e) => return oauth_json(&e),
+    };
+    let signed = match signed_for_json(&app, &req, &body.csrf_token, now).await {
+        Ok(s) => s,
+        Err(response) => return response,
+    };
+    let binding = format!("account:{}", signed.session.sid);
+    match app
+        .passkeys
+        .finish_registration(&body.ceremony_id, &binding, &body.credential, now)
+        .await
+    {
+        Ok(info) => HttpResponse::Created()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(info),
+        Err(e) => ceremony_error(&e),
+    }
+}
+
+pub async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(include_str!("assets/account.js"))
+}
