@@ -9,6 +9,7 @@
 //! `cargo build --workspace --bins` first.
 
 pub mod admin;
+pub mod authenticator;
 pub mod browser;
 pub mod env;
 pub mod html;
@@ -19,6 +20,7 @@ pub mod server;
 pub mod steps;
 
 pub use admin::{Admin, ClientSpec, RegisteredClient, User};
+pub use authenticator::{Authenticator, Flags, Forge};
 pub use browser::{Browser, Consent, FlowOutcome, Page};
 pub use env::{Backend, TestEnv};
 pub use oauth::{Authorize, ClientAuth, JsonResponse, Pkce, TokenSet};
