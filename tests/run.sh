@@ -14,6 +14,7 @@
 #      packages. The production-backend tests are never skipped.
 #      TESSERA_TEST_PG_URL / TESSERA_TEST_REDIS_URL, when already set, are used as they are.
 #   3. `cargo build --workspace --bins`, then `cargo nextest run --workspace` (or `cargo test`).
+#   4. The browser tests in tests/browser (Chromium from Debian, playwright-core from npm).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -335,3 +336,18 @@ else
     log "cargo-nextest is not installed; falling back to cargo test --workspace $*"
     cargo test --workspace "$@"
 fi
+
+# ---------------------------------------------------------------------------------------------
+# 4. Real-browser tests: Debian's Chromium (never a test tool's own browser download), driven
+#    over the DevTools protocol by playwright-core with a virtual WebAuthn authenticator.
+# ---------------------------------------------------------------------------------------------
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    apt_install "Chromium for the browser tests" chromium
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_install "Node.js for the browser tests" nodejs npm
+fi
+log "npm ci (tests/browser: playwright-core only, no browser download)"
+(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+log "node --test tests/browser"
+node --test tests/browser/

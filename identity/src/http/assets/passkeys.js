@@ -83,9 +83,14 @@
     if (!root || !window.PublicKeyCredential) return;
     root.hidden = false;
     let conditional = null;
+    let conditionalDone = Promise.resolve();
     const button = document.getElementById("passkey-signin");
     button.addEventListener("click", async () => {
-      if (conditional) conditional.abort();
+      // One WebAuthn request at a time: end the autofill request first.
+      if (conditional) {
+        conditional.abort();
+        await conditionalDone;
+      }
       try {
         await signIn(root, null, undefined);
       } catch (e) {
@@ -95,7 +100,7 @@
     if (PublicKeyCredential.isConditionalMediationAvailable &&
         await PublicKeyCredential.isConditionalMediationAvailable()) {
       conditional = new AbortController();
-      signIn(root, "conditional", conditional.signal).catch(() => {});
+      conditionalDone = signIn(root, "conditional", conditional.signal).catch(() => {});
     }
   });
 })();
