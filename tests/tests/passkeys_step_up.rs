@@ -1,0 +1,255 @@
+//! Step-up with `acr_values` and passkey sign-in on the login page (the
+//! JSON calls its script makes), driven by the software authenticator: a
+//! password session does not satisfy `acr_values=phr`, the login page then
+//! offers only the passkey, and the ID token says `phr`/`phrh` truthfully.
+
+use serde_json::{json, Value};
+use tessera_tests::authenticator::Authenticator;
+use tessera_tests::oauth::{self, exchange_code, JsonResponse};
+use tessera_tests::{
+    both_backends, browser::query_param, jwt, Authorize, Backend, Browser, ClientSpec, Provider,
+    RegisteredClient, TokenSet, User, PASSWORD,
+};
+
+both_backends!(
+    acr_values_phr_needs_a_passkey_even_with_a_password_session,
+    login_page_passkey_calls_are_bound_to_the_browser_and_csrf
+);
+
+fn provider(backend: Backend) -> Provider {
+    Provider::start_with(
+        backend,
+        &[
+            ("TESSERA_WEBAUTHN_RP_ID", "localhost"),
+            ("TESSERA_WEBAUTHN_ORIGINS", "http://localhost"),
+        ],
+    )
+}
+
+fn origin_of(p: &Provider) -> String {
+    let base = url::Url::parse(p.server.base_url()).expect("base URL");
+    format!("http://localhost:{}", base.port().expect("port"))
+}
+
+async fn post_json(browser: &Browser, url: &str, body: &Value) -> JsonResponse {
+    let resp = browser
+        .client()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    JsonResponse::read(resp).await
+}
+
+/// Enrolls a passkey for `user` through the API with a fresh password token.
+async fn enroll(p: &Provider, client: &RegisteredClient, user: &User, authn: &mut Authenticator) {
+    let token = oauth::login_and_exchange(&p.browser(), &p.server, client, user)
+        .await
+        .access_token;
+    let started = oauth::http()
+        .post(p.server.url("/passkeys/registration/start"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "Phone" }))
+        .send()
+        .await
+        .unwrap();
+    let started = JsonResponse::read(started).await;
+    assert_eq!(started.status.as_u16(), 200, "{}", started.describe());
+    let credential = authn.create(&started.body, &origin_of(p));
+    let done = oauth::http()
+        .post(p.server.url("/passkeys/registration/finish"))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "ceremony_id": started.expect_str("ceremony_id"), "credential": credential }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let done = JsonResponse::read(done).await;
+    assert_eq!(done.status.as_u16(), 201, "{}", done.describe());
+}
+
+/// The `req` and `csrf_token` of a login page.
+fn login_ids(page: &tessera_tests::Page) -> (String, String) {
+    let find = |attr: &str| {
+        let marker = format!("{attr}=\"");
+        let start = page
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {attr}: {}", page.body))
+            + marker.len();
+        let end = page.body[start..].find('"').unwrap() + start;
+        page.body[start..end].to_string()
+    };
+    (find("data-req"), find("data-csrf"))
+}
+
+async fn acr_values_phr_needs_a_passkey_even_with_a_password_session(backend: Backend) {
+    let p = provider(backend);
+    let admin = p.admin();
+    let user = admin.add_user("alice", PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
+    let mut authn = Authenticator::new();
+    enroll(&p, &client, &user, &mut authn).await;
+
+    // A password session in this browser.
+    let browser = p.browser();
+    let tokens = oauth::login_and_exchange(&browser, &p.server, &client, &user).await;
+    let first = jwt::decode_or_panic(tokens.id_token.as_deref().expect("id token"));
+    assert_eq!(first.claims["amr"], json!(["pwd"]));
+
+    // prompt=none cannot step up silently.
+    let silent = Authorize::new(&p.server, &client)
+        .param("acr_values", "phr")
+        .param("prompt", "none");
+    let resp = browser.get(&silent.url()).await;
+    let loc = resp.expect_location();
+    assert_eq!(
+        query_param(&loc, "error").as_deref(),
+        Some("login_required"),
+        "{loc}"
+    );
+
+    // Interactive: the password session is not enough; the page offers only a passkey.
+    let req = Authorize::new(&p.server, &client).param("acr_values", "phr");
+    let resp = browser.get(&req.url()).await;
+    let loc = resp.expect_location();
+    assert_eq!(
+        loc.path(),
+        "/login",
+        "acr_values=phr with a password session went to {loc}"
+    );
+    let page = browser.get(loc.as_str()).await;
+    assert!(
+        page.body.contains("asks you to sign in with a passkey"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("type=\"password\""),
+        "no password field: {}",
+        page.body
+    );
+    let (req_id, csrf) = login_ids(&page);
+
+    // A password POST anyway is refused.
+    let refused = browser
+        .post_form(
+            &p.server.url("/login"),
+            &[
+                ("req".into(), req_id.clone()),
+                ("csrf_token".into(), csrf.clone()),
+                ("username".into(), user.username.clone()),
+                ("password".into(), PASSWORD.into()),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status.as_u16(), 400, "{}", refused.describe());
+
+    // The passkey, through the login page's JSON calls.
+    let started = post_json(
+        &browser,
+        &p.server.url("/login/passkey/start"),
+        &json!({ "req": req_id, "csrf_token": csrf }),
+    )
+    .await;
+    assert_eq!(started.status.as_u16(), 200, "{}", started.describe());
+    let assertion = authn.get(&started.body["options"], &origin_of(&p));
+    let done = post_json(
+        &browser,
+        &p.server.url("/login/passkey/finish"),
+        &json!({ "req": req_id, "csrf_token": csrf,
+                 "ceremony_id": started.expect_str("ceremony_id"), "credential": assertion }),
+    )
+    .await;
+    assert_eq!(done.status.as_u16(), 200, "{}", done.describe());
+    let location = url::Url::parse(&done.expect_str("location")).expect("absolute redirect");
+    assert_eq!(
+        query_param(&location, "state").as_deref(),
+        Some(req.state.as_str())
+    );
+    let code = query_param(&location, "code").expect("code");
+    let tokens = TokenSet::from_response(
+        &exchange_code(&p.server, &client, &code, Some(req.verifier())).await,
+    );
+    let id = jwt::decode_or_panic(tokens.id_token.as_deref().expect("id token"));
+    assert_eq!(id.claims["acr"], json!("phrh"), "{}", id.claims);
+    assert_eq!(
+        id.claims["amr"],
+        json!(["hwk", "user", "mfa"]),
+        "{}",
+        id.claims
+    );
+    assert_eq!(id.claims["nonce"], json!(req.nonce));
+
+    // The passkey session now satisfies acr_values=phr silently.
+    let silent = Authorize::new(&p.server, &client)
+        .param("acr_values", "phr")
+        .param("prompt", "none");
+    let loc = browser.get(&silent.url()).await.expect_location();
+    assert!(query_param(&loc, "code").is_some(), "{loc}");
+}
+
+async fn login_page_passkey_calls_are_bound_to_the_browser_and_csrf(backend: Backend) {
+    let p = provider(backend);
+    let admin = p.admin();
+    let user = admin.add_user("alice", PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
+    let mut authn = Authenticator::new();
+    enroll(&p, &client, &user, &mut authn).await;
+
+    let browser = p.browser();
+    let req = Authorize::new(&p.server, &client);
+    let loc = browser.get(&req.url()).await.expect_location();
+    let page = browser.get(loc.as_str()).await;
+    let (req_id, csrf) = login_ids(&page);
+
+    let wrong_csrf = post_json(
+        &browser,
+        &p.server.url("/login/passkey/start"),
+        &json!({ "req": req_id, "csrf_token": "forged" }),
+    )
+    .await;
+    assert_eq!(wrong_csrf.status.as_u16(), 403, "{}", wrong_csrf.describe());
+
+    let other = p.browser();
+    let foreign = post_json(
+        &other,
+        &p.server.url("/login/passkey/start"),
+        &json!({ "req": req_id, "csrf_token": csrf }),
+    )
+    .await;
+    assert_eq!(
+        foreign.status.as_u16(),
+        400,
+        "another browser: {}",
+        foreign.describe()
+    );
+
+    // A ceremony started for one login page cannot be finished from another.
+    let started = post_json(
+        &browser,
+        &p.server.url("/login/passkey/start"),
+        &json!({ "req": req_id, "csrf_token": csrf }),
+    )
+    .await;
+    assert_eq!(started.status.as_u16(), 200, "{}", started.describe());
+    let assertion = authn.get(&started.body["options"], &origin_of(&p));
+    let req2 = Authorize::new(&p.server, &client);
+    let loc2 = browser.get(&req2.url()).await.expect_location();
+    let (req2_id, csrf2) = login_ids(&browser.get(loc2.as_str()).await);
+    let crossed = post_json(
+        &browser,
+        &p.server.url("/login/passkey/finish"),
+        &json!({ "req": req2_id, "csrf_token": csrf2,
+                 "ceremony_id": started.expect_str("ceremony_id"), "credential": assertion }),
+    )
+    .await;
+    assert_eq!(crossed.status.as_u16(), 400, "{}", crossed.describe());
+    assert_eq!(crossed.str("error"), Some("invalid_request"));
+    assert!(
+        !browser.has_cookie("tessera_session"),
+        "no session from a refused finish"
+    );
+}
