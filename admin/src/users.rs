@@ -38,6 +38,8 @@ pub enum UserCommand {
     /// Withdraw a user's remembered consent to a client: the next sign-in
     /// asks again.
     RevokeConsent { user: String, client_id: String },
+    /// Make an account passwordless (refused unless it has a passkey).
+    RemovePassword { user: String },
     /// List a user's passkeys.
     Passkeys { user: String },
     /// Remove one of a user's passkeys (refused if it is their last way to sign in).
@@ -145,6 +147,12 @@ pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<
                 &serde_json::json!({ "user": found.id, "client_id": client_id, "withdrawn": true }),
                 || format!("consent of {} to {client_id} withdrawn", found.username),
             );
+        }
+        UserCommand::RemovePassword { user } => {
+            let found = users.find(&user).await?;
+            users.remove_password(&found.id, now()).await?;
+            let found = users.find(&found.id).await?;
+            out.print(&found, || format!("{} is now passwordless", found.username));
         }
         UserCommand::Passkeys { user } => {
             let found = users.find(&user).await?;

@@ -15,6 +15,7 @@ pub mod env;
 pub mod html;
 pub mod jwt;
 pub mod oauth;
+pub mod passkeys;
 pub mod rp;
 pub mod server;
 pub mod steps;

@@ -3,87 +3,18 @@
 //! password session does not satisfy `acr_values=phr`, the login page then
 //! offers only the passkey, and the ID token says `phr`/`phrh` truthfully.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tessera_tests::authenticator::Authenticator;
-use tessera_tests::oauth::{self, exchange_code, JsonResponse};
+use tessera_tests::oauth::{self, exchange_code};
+use tessera_tests::passkeys::{enroll, login_ids, origin_of, post_json, provider};
 use tessera_tests::{
-    both_backends, browser::query_param, jwt, Authorize, Backend, Browser, ClientSpec, Provider,
-    RegisteredClient, TokenSet, User, PASSWORD,
+    both_backends, browser::query_param, jwt, Authorize, Backend, ClientSpec, TokenSet, PASSWORD,
 };
 
 both_backends!(
     acr_values_phr_needs_a_passkey_even_with_a_password_session,
     login_page_passkey_calls_are_bound_to_the_browser_and_csrf
 );
-
-fn provider(backend: Backend) -> Provider {
-    Provider::start_with(
-        backend,
-        &[
-            ("TESSERA_WEBAUTHN_RP_ID", "localhost"),
-            ("TESSERA_WEBAUTHN_ORIGINS", "http://localhost"),
-        ],
-    )
-}
-
-fn origin_of(p: &Provider) -> String {
-    let base = url::Url::parse(p.server.base_url()).expect("base URL");
-    format!("http://localhost:{}", base.port().expect("port"))
-}
-
-async fn post_json(browser: &Browser, url: &str, body: &Value) -> JsonResponse {
-    let resp = browser
-        .client()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    JsonResponse::read(resp).await
-}
-
-/// Enrolls a passkey for `user` through the API with a fresh password token.
-async fn enroll(p: &Provider, client: &RegisteredClient, user: &User, authn: &mut Authenticator) {
-    let token = oauth::login_and_exchange(&p.browser(), &p.server, client, user)
-        .await
-        .access_token;
-    let started = oauth::http()
-        .post(p.server.url("/passkeys/registration/start"))
-        .bearer_auth(&token)
-        .json(&json!({ "name": "Phone" }))
-        .send()
-        .await
-        .unwrap();
-    let started = JsonResponse::read(started).await;
-    assert_eq!(started.status.as_u16(), 200, "{}", started.describe());
-    let credential = authn.create(&started.body, &origin_of(p));
-    let done = oauth::http()
-        .post(p.server.url("/passkeys/registration/finish"))
-        .bearer_auth(&token)
-        .json(
-            &json!({ "ceremony_id": started.expect_str("ceremony_id"), "credential": credential }),
-        )
-        .send()
-        .await
-        .unwrap();
-    let done = JsonResponse::read(done).await;
-    assert_eq!(done.status.as_u16(), 201, "{}", done.describe());
-}
-
-/// The `req` and `csrf_token` of a login page.
-fn login_ids(page: &tessera_tests::Page) -> (String, String) {
-    let find = |attr: &str| {
-        let marker = format!("{attr}=\"");
-        let start = page
-            .body
-            .find(&marker)
-            .unwrap_or_else(|| panic!("no {attr}: {}", page.body))
-            + marker.len();
-        let end = page.body[start..].find('"').unwrap() + start;
-        page.body[start..end].to_string()
-    };
-    (find("data-req"), find("data-csrf"))
-}
 
 async fn acr_values_phr_needs_a_passkey_even_with_a_password_session(backend: Backend) {
     let p = provider(backend);

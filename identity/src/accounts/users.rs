@@ -231,6 +231,33 @@ impl Users {
         found.then_some(()).ok_or(UserError::NotFound)
     }
 
+    /// Makes the account passwordless. Refused unless it has a passkey, so
+    /// the account keeps a way to sign in; checked in the same transaction.
+    pub async fn remove_password(&self, id: &str, now: i64) -> Result<(), UserError> {
+        let id = id.to_string();
+        let outcome = self
+            .db
+            .transaction(move |c| {
+                if rows::by_id(c, &id)?.is_none() {
+                    return Ok(Err(UserError::NotFound));
+                }
+                let usable = crate::store::passkeys::for_user(c, &id)?
+                    .iter()
+                    .any(|k| !k.possibly_cloned);
+                if !usable {
+                    return Ok(Err(UserError::Invalid(
+                        "the account has no usable passkey: removing the password would lock it out"
+                            .into(),
+                    )));
+                }
+                rows::set_password_hash(c, &id, None, now)?;
+                audit::record_in(c, Event::new(EventKind::PasswordChanged).user(&id), now)?;
+                Ok(Ok(()))
+            })
+            .await?;
+        outcome
+    }
+
     /// Disabling also revokes the user's refresh tokens, in one transaction.
     pub async fn set_disabled(&self, id: &str, disabled: bool, now: i64) -> Result<(), UserError> {
         let id = id.to_string();
