@@ -38,6 +38,12 @@ pub enum UserCommand {
     /// Withdraw a user's remembered consent to a client: the next sign-in
     /// asks again.
     RevokeConsent { user: String, client_id: String },
+    /// Require (on) or stop requiring (off) a passkey after the password.
+    SecondFactor {
+        user: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Make an account passwordless (refused unless it has a passkey).
     RemovePassword { user: String },
     /// List a user's passkeys.
@@ -147,6 +153,16 @@ pub async fn run(config: &Config, command: UserCommand, out: &Output) -> Result<
                 &serde_json::json!({ "user": found.id, "client_id": client_id, "withdrawn": true }),
                 || format!("consent of {} to {client_id} withdrawn", found.username),
             );
+        }
+        UserCommand::SecondFactor { user, state } => {
+            let found = users.find(&user).await?;
+            users
+                .set_second_factor(&found.id, state == "on", now())
+                .await?;
+            let found = users.find(&found.id).await?;
+            out.print(&found, || {
+                format!("passkey second factor for {}: {state}", found.username)
+            });
         }
         UserCommand::RemovePassword { user } => {
             let found = users.find(&user).await?;

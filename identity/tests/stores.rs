@@ -12,7 +12,7 @@ use tessera_schema::rows::*;
 use tessera_schema::tables::*;
 
 /// Migrations shipped per backend (the folders must stay in step).
-const MIGRATIONS: usize = 2;
+const MIGRATIONS: usize = 3;
 
 fn pg_admin_url() -> String {
     std::env::var("TESSERA_TEST_PG_URL")
@@ -79,6 +79,7 @@ fn round_trip_every_table(conn: &mut DbConnection) -> Result<(), StoreError> {
         disabled: false,
         created_at: 1,
         updated_at: 2,
+        passkey_second_factor: true,
     };
     diesel::insert_into(users::table)
         .values(&user)
@@ -86,6 +87,7 @@ fn round_trip_every_table(conn: &mut DbConnection) -> Result<(), StoreError> {
     let read: UserRow = users::table.select(UserRow::as_select()).first(conn)?;
     assert_eq!(read.email, user.email);
     assert_eq!(read.updated_at, 2);
+    assert!(read.passkey_second_factor);
 
     let client = ClientRow {
         id: "c1".into(),

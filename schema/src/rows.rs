@@ -16,6 +16,7 @@ pub struct UserRow {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub passkey_second_factor: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

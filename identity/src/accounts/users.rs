@@ -31,6 +31,8 @@ pub struct User {
     pub name: Option<String>,
     pub disabled: bool,
     pub has_password: bool,
+    /// A password sign-in must be confirmed with a passkey.
+    pub passkey_second_factor: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -39,6 +41,7 @@ impl From<UserRow> for User {
     fn from(r: UserRow) -> User {
         User {
             has_password: r.password_hash.is_some(),
+            passkey_second_factor: r.passkey_second_factor,
             id: r.id,
             username: r.username,
             email: r.email,
@@ -145,6 +148,7 @@ impl Users {
             disabled: false,
             created_at: now,
             updated_at: now,
+            passkey_second_factor: false,
         };
         let stored = row.clone();
         match self.db.run(move |c| rows::insert(c, &stored)).await {
@@ -229,6 +233,31 @@ impl Users {
             .run(move |c| rows::set_password_hash(c, &id, Some(&hash), now))
             .await?;
         found.then_some(()).ok_or(UserError::NotFound)
+    }
+
+    /// Switches the passkey second factor on or off. On needs a usable
+    /// passkey, or the account could no longer sign in with its password.
+    pub async fn set_second_factor(&self, id: &str, on: bool, now: i64) -> Result<(), UserError> {
+        let id = id.to_string();
+        let outcome = self
+            .db
+            .transaction(move |c| {
+                if rows::by_id(c, &id)?.is_none() {
+                    return Ok(Err(UserError::NotFound));
+                }
+                let usable = crate::store::passkeys::for_user(c, &id)?
+                    .iter()
+                    .any(|k| !k.possibly_cloned);
+                if on && !usable {
+                    return Ok(Err(UserError::Invalid(
+                        "the account has no usable passkey to confirm sign-ins with".into(),
+                    )));
+                }
+                rows::set_second_factor(c, &id, on, now)?;
+                Ok(Ok(()))
+            })
+            .await?;
+        outcome
     }
 
     /// Makes the account passwordless. Refused unless it has a passkey, so

@@ -81,7 +81,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
             username: pending.login_hint.as_deref().unwrap_or(""),
             error: None,
             passkeys: app.passkeys.enabled(),
-            passkey_only: pending.required_acr.is_some(),
+            passkey_only: pending.required_acr.is_some() || pending.password_step.is_some(),
         }),
     )
 }
@@ -123,7 +123,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
                 username: &username,
                 error: Some(message),
                 passkeys: app.passkeys.enabled(),
-                passkey_only: pending.required_acr.is_some(),
+                passkey_only: pending.required_acr.is_some() || pending.password_step.is_some(),
             }),
         )
     };
@@ -156,6 +156,31 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         }
         Err(e) => return internal_page(&e),
     };
+    if user.passkey_second_factor {
+        // The password was right; the account also needs its passkey.
+        let mut pending = pending.clone();
+        pending.password_step = Some((user.id.clone(), now));
+        if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
+            return internal_page(&e);
+        }
+        let message = if app.passkeys.enabled() {
+            "Now confirm with your passkey."
+        } else {
+            "Your account needs a passkey, which this service cannot use now."
+        };
+        return html(
+            StatusCode::OK,
+            pages::login(&LoginPage {
+                request_id: &pending.id,
+                csrf_token: &pending.csrf_token,
+                client_name: &name,
+                username: &username,
+                error: Some(message),
+                passkeys: app.passkeys.enabled(),
+                passkey_only: true,
+            }),
+        );
+    }
     app.metrics.login(true);
     // A new session id at every login (no session fixation); the old one ends.
     if let Some(old) = cookies::read(&req, cookies::SESSION) {

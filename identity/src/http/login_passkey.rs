@@ -73,9 +73,17 @@ pub async fn start(app: web::Data<App>, req: HttpRequest, body: web::Payload) ->
         Ok(p) => p,
         Err(response) => return response,
     };
+    // After the password step the challenge names that account's passkeys.
+    let username = match &pending.password_step {
+        Some((user_id, _)) => match app.users.by_id(user_id).await {
+            Ok(user) => user.map(|u| u.username),
+            Err(e) => return oauth_json(&crate::oauth::OAuthError::Server(e.to_string())),
+        },
+        None => body.username.clone(),
+    };
     match app
         .passkeys
-        .start_authentication(body.username.as_deref(), &binding(&pending))
+        .start_authentication(username.as_deref(), &binding(&pending))
         .await
     {
         Ok(started) => HttpResponse::Ok()
@@ -114,17 +122,30 @@ pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
             return ceremony_error(&e);
         }
     };
+    let mut amr = login.amr.clone();
+    if let Some((user_id, _)) = &pending.password_step {
+        if *user_id != login.user.id {
+            app.metrics.login(false);
+            return HttpResponse::Unauthorized()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({
+                    "error": "access_denied",
+                    "error_description": "this passkey belongs to another account",
+                }));
+        }
+        // Password and passkey: both methods, and more than one factor.
+        amr.insert(0, "pwd".into());
+        if !amr.iter().any(|m| m == "mfa") {
+            amr.push("mfa".into());
+        }
+    }
     app.metrics.login(true);
     if let Some(old) = cookies::read(&req, cookies::SESSION) {
         if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
             return oauth_json(&e);
         }
     }
-    let (cookie, session) = match app
-        .sessions
-        .start(&login.user.id, login.amr.clone(), now)
-        .await
-    {
+    let (cookie, session) = match app.sessions.start(&login.user.id, amr.clone(), now).await {
         Ok(started) => started,
         Err(e) => return oauth_json(&e.into()),
     };
@@ -133,7 +154,7 @@ pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
         crate::audit::Event::new(crate::audit::EventKind::LoginSucceeded)
             .user(&login.user.id)
             .client(&pending.client_id)
-            .detail(json!({ "method": "passkey", "amr": login.amr })),
+            .detail(json!({ "method": "passkey", "amr": amr })),
         now,
     )
     .await;

@@ -84,6 +84,10 @@ pub struct PendingAuthorization {
     /// client, no code; after login the browser returns to this path.
     #[serde(default)]
     pub internal_return: Option<String>,
+    /// Set when the password was right but the account requires a passkey
+    /// too: the user id and when the password was checked.
+    #[serde(default)]
+    pub password_step: Option<(String, i64)>,
 }
 
 impl PendingAuthorization {
@@ -245,6 +249,7 @@ pub async fn validate(
         created_at: now,
         logged_in_here: false,
         internal_return: None,
+        password_step: None,
     };
     Ok((pending, client))
 }
@@ -317,6 +322,7 @@ pub fn internal(
         created_at: now,
         logged_in_here: false,
         internal_return: Some(return_to.to_string()),
+        password_step: None,
     }
 }
 
@@ -415,6 +421,7 @@ mod tests {
             created_at: 1000,
             logged_in_here: false,
             internal_return: None,
+            password_step: None,
         }
     }
 

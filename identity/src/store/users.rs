@@ -61,3 +61,18 @@ pub fn set_disabled(
         .execute(conn)?;
     Ok(n == 1)
 }
+
+pub fn set_second_factor(
+    conn: &mut DbConnection,
+    id: &str,
+    on: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(users::table.filter(users::id.eq(id)))
+        .set((
+            users::passkey_second_factor.eq(on),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
