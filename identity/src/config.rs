@@ -58,6 +58,8 @@ pub struct Config {
     /// Extra allowed origins, comma-separated (app and H5 hosts,
     /// `android:apk-key-hash:...`); the issuer's origin is always allowed.
     pub webauthn_origins: String,
+    /// Adding or removing a passkey needs a sign-in at most this old.
+    pub passkey_recent_auth_secs: i64,
 }
 
 impl Default for Config {
@@ -89,6 +91,7 @@ impl Default for Config {
             webauthn_rp_id: None,
             webauthn_rp_name: "Tessera".into(),
             webauthn_origins: String::new(),
+            passkey_recent_auth_secs: 300,
         }
     }
 }
@@ -192,6 +195,7 @@ impl Config {
             ("webauthn_rp_id", Str),
             ("webauthn_rp_name", Str),
             ("webauthn_origins", Str),
+            ("passkey_recent_auth_secs", Int),
         ]
         .into_iter()
         .collect()
@@ -231,6 +235,7 @@ impl Config {
             ("session_ttl_secs", self.session_ttl_secs),
             ("login_max_failures", self.login_max_failures),
             ("login_ip_max_failures", self.login_ip_max_failures),
+            ("passkey_recent_auth_secs", self.passkey_recent_auth_secs),
         ] {
             if value <= 0 {
                 return Err(invalid(key, "must be a positive number"));

@@ -9,13 +9,17 @@ use serde_json::{json, Value};
 /// A provider with RP id `localhost` (the test issuer is an IP address,
 /// which cannot be an RP id) and the origin `http://localhost` (any port).
 pub fn provider(backend: Backend) -> Provider {
-    Provider::start_with(
-        backend,
-        &[
-            ("TESSERA_WEBAUTHN_RP_ID", "localhost"),
-            ("TESSERA_WEBAUTHN_ORIGINS", "http://localhost"),
-        ],
-    )
+    provider_with(backend, &[])
+}
+
+/// The same, with more settings.
+pub fn provider_with(backend: Backend, extra: &[(&str, &str)]) -> Provider {
+    let mut env = vec![
+        ("TESSERA_WEBAUTHN_RP_ID", "localhost"),
+        ("TESSERA_WEBAUTHN_ORIGINS", "http://localhost"),
+    ];
+    env.extend_from_slice(extra);
+    Provider::start_with(backend, &env)
 }
 
 /// `http://localhost:PORT`: the origin a page served by the provider has.

@@ -8,8 +8,8 @@
 //! runs with `TESSERA_WEBAUTHN_RP_ID=localhost` and the extra origin `http://localhost` (any
 //! port for localhost); the authenticator speaks from `http://localhost:PORT`.
 //!
-//! Not covered: `insufficient_user_authentication` for a token whose `auth_time` is older than
-//! 300 s (it cannot be produced in a few seconds without a server clock override).
+//! `insufficient_user_authentication` for a token whose sign-in is too old is tested in
+//! `passkeys_recent_auth.rs`, with a short `passkey_recent_auth_secs`.
 
 use serde_json::{json, Value};
 use tessera_tests::authenticator::{b64, Authenticator, Flags, Forge};

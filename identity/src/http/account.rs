@@ -18,9 +18,6 @@ use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
-/// How recent a sign-in must be to add or remove a passkey.
-const RECENT_AUTH_SECS: i64 = 300;
-
 fn csrf_for(cookie: &str) -> String {
     b64(&sha256(format!("account:{cookie}").as_bytes()))
 }
@@ -103,7 +100,8 @@ async fn render(
             username: &signed.user.username,
             csrf_token: &csrf,
             passkeys: rows,
-            recently_authenticated: now - signed.session.auth_time <= RECENT_AUTH_SECS,
+            recently_authenticated: now - signed.session.auth_time
+                <= app.config.passkey_recent_auth_secs,
             passkeys_enabled: app.passkeys.enabled(),
             message,
         }),
@@ -210,7 +208,7 @@ pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
         )
         .await;
     }
-    if now - signed.session.auth_time > RECENT_AUTH_SECS {
+    if now - signed.session.auth_time > app.config.passkey_recent_auth_secs {
         return render(
             &app,
             &signed,
@@ -262,7 +260,7 @@ async fn signed_for_json(
             "the form could not be verified",
         ));
     }
-    if now - signed.session.auth_time > RECENT_AUTH_SECS {
+    if now - signed.session.auth_time > app.config.passkey_recent_auth_secs {
         return Err(refuse(
             StatusCode::FORBIDDEN,
             "confirm it is you (sign in again) first",

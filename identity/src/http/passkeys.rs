@@ -16,9 +16,6 @@ use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-/// Adding a passkey needs an authentication at most this old (RFC 9470).
-const RECENT_AUTH_SECS: i64 = 300;
-
 pub(super) fn ceremony_error(e: &CeremonyError) -> HttpResponse {
     let (status, code) = match e {
         CeremonyError::UnknownCeremony
@@ -92,10 +89,12 @@ async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessCla
             "the token was not issued to a user".into(),
         ))));
     };
-    if now - auth_time > RECENT_AUTH_SECS {
+    // RFC 9470: the token's authentication is too old for this.
+    let recent = app.config.passkey_recent_auth_secs;
+    if now - auth_time > recent {
         let challenge = format!(
             "Bearer realm=\"tessera\", error=\"insufficient_user_authentication\", \
-             error_description=\"sign in again to manage passkeys\", max_age={RECENT_AUTH_SECS}"
+             error_description=\"sign in again to manage passkeys\", max_age={recent}"
         );
         return Err(HttpResponse::Unauthorized()
             .insert_header((header::WWW_AUTHENTICATE, challenge))
