@@ -103,8 +103,14 @@ impl App {
         let webauthn =
             crate::passkeys::relying_party(&config, &issuer).map_err(StartError::Hasher)?;
         let users = Users::new(db.clone(), hasher);
+        let counter_policy = if config.passkey_counter_regression == "log" {
+            crate::passkeys::CounterPolicy::Log
+        } else {
+            crate::passkeys::CounterPolicy::Refuse
+        };
         let passkeys = crate::passkeys::PasskeyService::new(
             webauthn,
+            counter_policy,
             users.clone(),
             crate::passkeys::Passkeys::new(db.clone()),
             ephemeral.clone(),

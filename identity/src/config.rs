@@ -60,6 +60,9 @@ pub struct Config {
     pub webauthn_origins: String,
     /// Adding or removing a passkey needs a sign-in at most this old.
     pub passkey_recent_auth_secs: i64,
+    /// `refuse` (default): a passkey whose counter went backwards is
+    /// blocked as possibly cloned; `log`: recorded, sign-in allowed.
+    pub passkey_counter_regression: String,
 }
 
 impl Default for Config {
@@ -92,6 +95,7 @@ impl Default for Config {
             webauthn_rp_name: "Tessera".into(),
             webauthn_origins: String::new(),
             passkey_recent_auth_secs: 300,
+            passkey_counter_regression: "refuse".into(),
         }
     }
 }
@@ -196,6 +200,7 @@ impl Config {
             ("webauthn_rp_name", Str),
             ("webauthn_origins", Str),
             ("passkey_recent_auth_secs", Int),
+            ("passkey_counter_regression", Str),
         ]
         .into_iter()
         .collect()
@@ -251,6 +256,12 @@ impl Config {
             return Err(invalid(
                 "argon2_memory_kib",
                 "argon2 needs at least 8192 KiB and one iteration",
+            ));
+        }
+        if !["refuse", "log"].contains(&self.passkey_counter_regression.as_str()) {
+            return Err(invalid(
+                "passkey_counter_regression",
+                "must be refuse or log",
             ));
         }
         if !["text", "json"].contains(&self.log_format.as_str()) {

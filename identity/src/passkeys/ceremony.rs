@@ -11,9 +11,9 @@ use crate::store::{passkeys as rows, Ephemeral, StoreError};
 use serde::{Deserialize, Serialize};
 use tessera_schema::rows::PasskeyRow;
 use webauthn_rs::prelude::{
-    CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
-    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse, Uuid, Webauthn, WebauthnError,
+    CreationChallengeResponse, DiscoverableAuthentication, Passkey, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Uuid, Webauthn,
+    WebauthnError,
 };
 
 /// Ceremony state lives this long (the WebAuthn timeout is shorter).
@@ -53,10 +53,10 @@ struct RegistrationState {
 enum Expected {
     /// Any discoverable credential (no username typed).
     Discoverable(DiscoverableAuthentication),
-    /// One of this user's credentials.
+    /// One of this user's credentials (named in `allowCredentials`).
     ForUser {
         user_id: String,
-        state: PasskeyAuthentication,
+        state: DiscoverableAuthentication,
     },
 }
 
@@ -103,11 +103,21 @@ async fn take<T: serde::de::DeserializeOwned>(
     store.take_json(key).await
 }
 
+/// What a signature counter that went backwards does: `Refuse` (the
+/// default) blocks the credential as possibly cloned; `Log` records it and
+/// lets the sign-in through (for authenticators known to reset counters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterPolicy {
+    Refuse,
+    Log,
+}
+
 /// The ceremonies, with what they need.
 #[derive(Clone)]
 pub struct PasskeyService {
     /// `None` when passkeys are off (see [`super::relying_party`]).
     webauthn: Option<std::sync::Arc<Webauthn>>,
+    counter_policy: CounterPolicy,
     users: Users,
     passkeys: Passkeys,
     store: Ephemeral,
@@ -116,12 +126,14 @@ pub struct PasskeyService {
 impl PasskeyService {
     pub fn new(
         webauthn: Option<Webauthn>,
+        counter_policy: CounterPolicy,
         users: Users,
         passkeys: Passkeys,
         store: Ephemeral,
     ) -> Self {
         PasskeyService {
             webauthn: webauthn.map(std::sync::Arc::new),
+            counter_policy,
             users,
             passkeys,
             store,
@@ -278,11 +290,22 @@ impl PasskeyService {
                 }
             }
         }
+        // One kind of state for both: the username case only narrows the
+        // credentials the browser may offer, and the finish checks that
+        // the answer came from one of them.
         let (options, expected) = match for_user {
             Some((user_id, keys)) => {
-                let (options, state) = webauthn
-                    .start_passkey_authentication(&keys)
+                let (mut options, state) = webauthn
+                    .start_discoverable_authentication()
                     .map_err(rejected)?;
+                options.public_key.allow_credentials = keys
+                    .iter()
+                    .map(|k| webauthn_rs_proto::AllowCredentials {
+                        type_: "public-key".into(),
+                        id: k.cred_id().to_vec(),
+                        transports: None,
+                    })
+                    .collect();
                 (options, Expected::ForUser { user_id, state })
             }
             None => {
@@ -331,7 +354,7 @@ impl PasskeyService {
             return Err(CeremonyError::UnknownCeremony);
         }
         let presented_id = b64(response.get_credential_id());
-        let (user_id, outcome) = match saved.expected {
+        let (user_id, state) = match saved.expected {
             Expected::ForUser { user_id, state } => {
                 // WebAuthn 7.2 step 6: a user handle, when sent, must be the
                 // identified user's (webauthn-rs does not check it).
@@ -343,43 +366,58 @@ impl PasskeyService {
                         ));
                     }
                 }
-                let outcome = webauthn.finish_passkey_authentication(response, &state);
-                (user_id, outcome)
+                (user_id, state)
             }
             Expected::Discoverable(state) => {
-                let (handle, presented) = webauthn
+                let (handle, _) = webauthn
                     .identify_discoverable_authentication(response)
                     .map_err(rejected)?;
-                let user_id = handle.to_string();
-                let presented = b64(presented);
-                let key = passkeys
-                    .usable(&user_id)
-                    .await?
-                    .into_iter()
-                    .find(|(row, _)| row.id == presented)
-                    .map(|(_, key)| key)
-                    .ok_or_else(|| CeremonyError::Rejected("unknown credential".into()))?;
-                let outcome = webauthn.finish_discoverable_authentication_v2(response, state, &key);
-                (user_id, outcome)
+                (handle.to_string(), state)
             }
         };
-        let result = match outcome {
-            Ok(result) => result,
+        let key = passkeys
+            .usable(&user_id)
+            .await?
+            .into_iter()
+            .find(|(row, _)| row.id == presented_id)
+            .map(|(_, key)| key)
+            .ok_or_else(|| CeremonyError::Rejected("unknown credential".into()))?;
+        // A copy of the state, for the log-only counter policy's retry.
+        let retry_state: DiscoverableAuthentication = serde_json::from_value(
+            serde_json::to_value(&state).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let outcome = webauthn.finish_discoverable_authentication_v2(response, state, &key);
+        let (result, mut key) = match outcome {
+            Ok(result) => (result, key),
             Err(WebauthnError::CredentialPossibleCompromise) => {
+                let refuse = self.counter_policy == CounterPolicy::Refuse;
                 let id = presented_id.clone();
                 passkeys
                     .db()
                     .transaction(move |c| {
-                        if rows::mark_possibly_cloned(c, &id)? {
+                        if !refuse || rows::mark_possibly_cloned(c, &id)? {
                             let event = Event::new(EventKind::PasskeyPossiblyCloned)
-                                .detail(serde_json::json!({ "passkey": id }));
+                                .detail(serde_json::json!({ "passkey": id, "refused": refuse }));
                             audit::record_in(c, event, now)?;
                         }
                         Ok(())
                     })
                     .await?;
-                tracing::warn!(passkey = %presented_id, "passkey counter went backwards: possibly cloned, blocked");
-                return Err(CeremonyError::PossiblyCloned);
+                if refuse {
+                    tracing::warn!(passkey = %presented_id, "passkey counter went backwards: possibly cloned, blocked");
+                    return Err(CeremonyError::PossiblyCloned);
+                }
+                tracing::warn!(passkey = %presented_id, "passkey counter went backwards: possibly cloned; allowed by passkey_counter_regression = log");
+                // Verify again against the same key with its counter reset,
+                // so everything but the counter is still checked.
+                let mut credential: webauthn_rs::prelude::Credential = key.into();
+                credential.counter = 0;
+                let reset = Passkey::from(credential);
+                let result = webauthn
+                    .finish_discoverable_authentication_v2(response, retry_state, &reset)
+                    .map_err(rejected)?;
+                (result, reset)
             }
             Err(e) => return Err(rejected(e)),
         };
@@ -389,13 +427,7 @@ impl PasskeyService {
             .map_err(|_| CeremonyError::UserUnavailable)?
             .filter(|u| !u.disabled)
             .ok_or(CeremonyError::UserUnavailable)?;
-        let used_id = b64(result.cred_id().as_ref());
-        let (_, mut key) = passkeys
-            .usable(&user.id)
-            .await?
-            .into_iter()
-            .find(|(row, _)| row.id == used_id)
-            .ok_or_else(|| CeremonyError::Rejected("unknown credential".into()))?;
+        let used_id = presented_id;
         key.update_credential(&result);
         let credential =
             serde_json::to_string(&key).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -8,8 +8,8 @@ mod ceremony;
 mod credentials;
 
 pub use ceremony::{
-    AuthenticationStart, CeremonyError, PasskeyLogin, PasskeyService, RegistrationStart,
-    CEREMONY_TTL_SECS,
+    AuthenticationStart, CeremonyError, CounterPolicy, PasskeyLogin, PasskeyService,
+    RegistrationStart, CEREMONY_TTL_SECS,
 };
 pub use credentials::{PasskeyInfo, PasskeyStoreError, Passkeys};
 
