@@ -125,51 +125,43 @@ fn csrf_ok(signed: &Signed, presented: Option<&str>) -> bool {
     presented.is_some_and(|t| constant_time_eq(t.as_bytes(), csrf_for(&signed.cookie).as_bytes()))
 }
 
-pub async fn rename(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
-    let now = crate::clock::now();
-    let signed = match signed_in(&app, &req, now).await {
-        Ok(s) => s,
-        Err(response) => return response,
-    };
-    let params = match form::post_form(&req, body, app.config.max_body_bytes).await {
+/// The signed-in user and the posted form, CSRF-checked; `Err` is the
+/// page to answer with.
+async fn signed_form(
+    app: &App,
+    req: &HttpRequest,
+    body: web::Payload,
+    now: i64,
+) -> Result<(Signed, form::Params), HttpResponse> {
+    let signed = signed_in(app, req, now).await?;
+    let params = match form::post_form(req, body, app.config.max_body_bytes).await {
         Ok(p) => p,
         Err(e) => {
-            return render(
-                &app,
-                &signed,
-                now,
-                StatusCode::BAD_REQUEST,
-                Some(&e.description()),
-            )
-            .await
+            let text = e.description();
+            return Err(render(app, &signed, now, StatusCode::BAD_REQUEST, Some(&text)).await);
         }
     };
     if !csrf_ok(&signed, params.get("csrf_token")) {
-        return render(
-            &app,
-            &signed,
-            now,
-            StatusCode::FORBIDDEN,
-            Some("The form could not be verified; try again."),
-        )
-        .await;
+        let text = "The form could not be verified; try again.";
+        return Err(render(app, &signed, now, StatusCode::FORBIDDEN, Some(text)).await);
     }
-    let result = app
-        .passkeys
-        .passkeys()
-        .rename(
-            &signed.user.id,
-            params.get("id").unwrap_or(""),
-            params.get("name").unwrap_or(""),
-        )
-        .await;
+    Ok((signed, params))
+}
+
+/// After a rename or removal: back to the page, or the page with the reason.
+async fn outcome(
+    app: &App,
+    signed: &Signed,
+    now: i64,
+    result: Result<(), PasskeyStoreError>,
+) -> HttpResponse {
     match result {
         Ok(()) => see_other("/account"),
         Err(PasskeyStoreError::Store(e)) => internal_page(&e),
         Err(e) => {
             render(
-                &app,
-                &signed,
+                app,
+                signed,
                 now,
                 StatusCode::BAD_REQUEST,
                 Some(&e.to_string()),
@@ -179,64 +171,40 @@ pub async fn rename(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
     }
 }
 
-pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+pub async fn rename(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
     let now = crate::clock::now();
-    let signed = match signed_in(&app, &req, now).await {
-        Ok(s) => s,
+    let (signed, params) = match signed_form(&app, &req, body, now).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
-    let params = match form::post_form(&req, body, app.config.max_body_bytes).await {
-        Ok(p) => p,
-        Err(e) => {
-            return render(
-                &app,
-                &signed,
-                now,
-                StatusCode::BAD_REQUEST,
-                Some(&e.description()),
-            )
-            .await
-        }
+    let result = app
+        .passkeys
+        .passkeys()
+        .rename(
+            &signed.user.id,
+            params.get("id").unwrap_or(""),
+            params.get("name").unwrap_or(""),
+        )
+        .await;
+    outcome(&app, &signed, now, result).await
+}
+
+pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
+    let now = crate::clock::now();
+    let (signed, params) = match signed_form(&app, &req, body, now).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
-    if !csrf_ok(&signed, params.get("csrf_token")) {
-        return render(
-            &app,
-            &signed,
-            now,
-            StatusCode::FORBIDDEN,
-            Some("The form could not be verified; try again."),
-        )
-        .await;
-    }
     if now - signed.session.auth_time > app.config.passkey_recent_auth_secs {
-        return render(
-            &app,
-            &signed,
-            now,
-            StatusCode::FORBIDDEN,
-            Some("Confirm it is you (sign in again) before removing a passkey."),
-        )
-        .await;
+        let text = "Confirm it is you (sign in again) before removing a passkey.";
+        return render(&app, &signed, now, StatusCode::FORBIDDEN, Some(text)).await;
     }
     let result = app
         .passkeys
         .passkeys()
         .remove(&signed.user.id, params.get("id").unwrap_or(""), now)
         .await;
-    match result {
-        Ok(()) => see_other("/account"),
-        Err(PasskeyStoreError::Store(e)) => internal_page(&e),
-        Err(e) => {
-            render(
-                &app,
-                &signed,
-                now,
-                StatusCode::BAD_REQUEST,
-                Some(&e.to_string()),
-            )
-            .await
-        }
-    }
+    outcome(&app, &signed, now, result).await
 }
 
 /// JSON answers for the page's script.
