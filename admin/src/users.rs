@@ -49,7 +49,12 @@ pub enum UserCommand {
     /// List a user's passkeys.
     Passkeys { user: String },
     /// Remove one of a user's passkeys (refused if it is their last way to sign in).
-    PasskeyRemove { user: String, passkey_id: String },
+    PasskeyRemove {
+        user: String,
+        /// Credential ids are authenticator-chosen base64url and may start with '-'.
+        #[arg(allow_hyphen_values = true)]
+        passkey_id: String,
+    },
     /// Set a new password, read from standard input.
     SetPassword {
         user: String,
