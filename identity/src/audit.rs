@@ -26,6 +26,7 @@ pub enum EventKind {
     PasskeyAdded,
     PasskeyRemoved,
     PasskeyPossiblyCloned,
+    CredentialChangeRefused,
 }
 
 impl EventKind {
@@ -49,6 +50,7 @@ impl EventKind {
             EventKind::PasskeyAdded => "passkey.added",
             EventKind::PasskeyRemoved => "passkey.removed",
             EventKind::PasskeyPossiblyCloned => "passkey.possibly_cloned",
+            EventKind::CredentialChangeRefused => "credential.change_refused",
         }
     }
 }

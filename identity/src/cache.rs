@@ -33,6 +33,16 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
             .map(|(v, _)| v.clone())
     }
 
+    /// The value even if it expired up to `max_stale` ago: for serving a
+    /// known value while its source is unreachable (stale-if-error).
+    pub fn get_stale(&self, key: &K, max_stale: Duration) -> Option<V> {
+        let now = Instant::now();
+        let map = self.lock();
+        map.get(key)
+            .filter(|(_, until)| *until + max_stale > now)
+            .map(|(v, _)| v.clone())
+    }
+
     pub fn insert(&self, key: K, value: V, ttl: Duration) {
         let now = Instant::now();
         let mut map = self.lock();
@@ -66,5 +76,9 @@ mod tests {
         assert!(cache.lock().len() <= 2);
         cache.remove(&4);
         assert_eq!(cache.get(&4), None);
+        cache.insert(5, "e", Duration::ZERO);
+        assert_eq!(cache.get(&5), None);
+        assert_eq!(cache.get_stale(&5, Duration::from_secs(60)), Some("e"));
+        assert_eq!(cache.get_stale(&5, Duration::ZERO), None);
     }
 }

@@ -59,6 +59,25 @@ impl TestEnv {
     /// Creates the storage for `backend`. Panics (never skips) when PostgreSQL or Redis does
     /// not answer for the production backend.
     pub fn new(backend: Backend) -> TestEnv {
+        let servers = (backend == Backend::Production).then(|| {
+            (
+                std::env::var(PG_URL_VAR).unwrap_or_else(|_| DEFAULT_PG_URL.to_string()),
+                std::env::var(REDIS_URL_VAR).unwrap_or_else(|_| DEFAULT_REDIS_URL.to_string()),
+            )
+        });
+        TestEnv::create(backend, servers)
+    }
+
+    /// Production storage on the given servers (a PostgreSQL admin URL and a Redis URL), e.g.
+    /// the throwaway ones of [`crate::services`].
+    pub fn production_on(pg_admin_url: &str, redis_url: &str) -> TestEnv {
+        TestEnv::create(
+            Backend::Production,
+            Some((pg_admin_url.to_string(), redis_url.to_string())),
+        )
+    }
+
+    fn create(backend: Backend, servers: Option<(String, String)>) -> TestEnv {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let dir = std::env::temp_dir().join(format!("tessera-test-{id}"));
         let key_encryption_key = crate::random_token(32);
@@ -69,9 +88,8 @@ impl TestEnv {
                 (url, None, None)
             }
             Backend::Production => {
+                let (admin_url, redis_url) = servers.expect("production storage needs servers");
                 // Check Redis first so a missing Redis never leaves a database behind.
-                let redis_url =
-                    std::env::var(REDIS_URL_VAR).unwrap_or_else(|_| DEFAULT_REDIS_URL.to_string());
                 let mut rc = redis_connect(&redis_url);
                 let pong: String = redis::cmd("PING").query(&mut rc).unwrap_or_else(|e| {
                     panic!("Redis at {redis_url} ({REDIS_URL_VAR}) does not answer PING: {e}")
@@ -81,8 +99,6 @@ impl TestEnv {
                     "unexpected PING answer from Redis at {redis_url}"
                 );
 
-                let admin_url =
-                    std::env::var(PG_URL_VAR).unwrap_or_else(|_| DEFAULT_PG_URL.to_string());
                 let name = format!("tessera_t_{id}");
                 let mut conn = pg_connect(&admin_url);
                 diesel::sql_query(format!("CREATE DATABASE \"{name}\""))

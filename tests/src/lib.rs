@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod passkeys;
 pub mod rp;
 pub mod server;
+pub mod services;
 pub mod steps;
 
 pub use admin::{Admin, ClientSpec, RegisteredClient, User};

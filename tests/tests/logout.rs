@@ -130,8 +130,43 @@ both_backends!(
     logout_without_hint_needs_a_confirmed_form,
     logout_with_hint_ends_the_session_and_its_refresh_tokens,
     confirmed_logout_with_client_id_returns_to_the_registered_uri,
-    expired_id_token_hint_is_accepted
+    expired_id_token_hint_is_accepted,
+    another_users_hint_needs_a_confirmed_form
 );
+
+/// A valid ID token of another user (an attacker's own, say) is no proof that the signed-in
+/// user wants to leave: the confirmation form comes up, nothing ends, and confirming it still
+/// returns to the registered URI.
+async fn another_users_hint_needs_a_confirmed_form(backend: Backend) {
+    let p = Provider::start(backend);
+    let li = logged_in(&p).await;
+    let mallory = p.admin().add_user("mallory", PASSWORD);
+    let theirs = oauth::login_and_exchange(&p.browser(), &p.server, &li.client, &mallory).await;
+    let hint = theirs.id_token.clone().expect("id_token");
+    let state = "st-1";
+    let url = logout_url(
+        &p,
+        &[
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", RP_POST_LOGOUT_URI),
+            ("state", state),
+        ],
+    );
+    let page = li.browser.get(&url).await;
+    assert_confirmation(&page, "GET /logout with another user's id_token_hint");
+    assert_session_intact(&p, &li, "after another user's hint").await;
+
+    // Confirmed by the signed-in user: the session ends and the browser goes back to the RP.
+    let form = page.form("/logout").expect("confirmation form");
+    let done = li.browser.submit(&page, &form, &[("confirm", "yes")]).await;
+    let loc = done.expect_location();
+    assert!(loc.as_str().starts_with(RP_POST_LOGOUT_URI), "{loc}");
+    assert_eq!(query_param(&loc, "state").as_deref(), Some(state));
+    assert!(
+        !steps::session_alive(&li.browser, &p.server, &li.probe(&p)).await,
+        "the session survived the confirmed logout"
+    );
+}
 
 async fn unregistered_post_logout_redirect_uri_is_an_error_page(backend: Backend) {
     let p = Provider::start(backend);

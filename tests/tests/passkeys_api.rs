@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 use tessera_tests::authenticator::{b64, Authenticator, Flags, Forge};
 use tessera_tests::oauth::{self, exchange_code, get_json, JsonResponse, Pkce};
 use tessera_tests::{
-    both_backends, jwt, Backend, ClientSpec, Provider, RegisteredClient, TokenSet, User, PASSWORD,
+    both_backends, jwt, Authorize, Backend, ClientSpec, Provider, RegisteredClient, TokenSet, User,
+    PASSWORD,
 };
 
 both_backends!(
@@ -31,6 +32,7 @@ both_backends!(
     credential_id_registered_twice,
     removed_passkey_no_longer_signs_in,
     third_party_client_needs_consent,
+    third_party_token_cannot_add_a_passkey,
     passkeys_are_off_for_an_ip_issuer_without_rp_id,
 );
 
@@ -401,16 +403,29 @@ async fn register_and_sign_in_with_and_without_username(backend: Backend) {
     );
     assert_eq!(listed["possibly_cloned"], false, "{listed}");
 
-    // Username first: the challenge names the user's credential.
+    // A username changes nothing: an anonymous caller never learns whether an account
+    // exists or which credentials it has. Known and unknown names get the same answer shape.
     let (s, done) = sign_in(&f, &mut authn, Some("alice")).await;
-    assert_eq!(allowed(&s), vec![id.clone()], "{}", s.options);
+    assert!(
+        allowed(&s).is_empty(),
+        "credentials listed for a username: {}",
+        s.options
+    );
     let tokens = redeem(&f.p, &f.app, &s, &done).await;
     let claims = id_claims(&f.p, &tokens, &s, &f.user).await;
     assert_methods(&claims, &["hwk", "user", "mfa"], "phrh");
-
-    // An unknown user gets a discoverable challenge, indistinguishable from no username.
-    let s = sign_in_start(&f.p, &f.app, Some("nobody")).await;
-    assert!(allowed(&s).is_empty(), "{}", s.options);
+    let known = sign_in_start(&f.p, &f.app, Some("alice")).await;
+    let unknown = sign_in_start(&f.p, &f.app, Some("nobody")).await;
+    let shape = |s: &SignIn| {
+        let mut public_key = s.options["publicKey"].clone();
+        public_key["challenge"] = Value::Null;
+        public_key
+    };
+    assert_eq!(
+        shape(&known),
+        shape(&unknown),
+        "known and unknown usernames differ"
+    );
 
     // The code is bound to the PKCE challenge sent with the start...
     let (_, done) = sign_in(&f, &mut authn, None).await;
@@ -984,6 +999,59 @@ async fn third_party_client_needs_consent(backend: Backend) {
     let tokens = redeem(&f.p, &partner, &s, &done).await;
     let claims = id_claims(&f.p, &tokens, &s, &f.user).await;
     assert_methods(&claims, &["hwk", "user", "mfa"], "phrh");
+}
+
+/// A third-party client holding a user's fresh token (scope `openid`) must not plant a passkey
+/// it controls: 403 `insufficient_scope` at both steps, an audit event, and nothing stored.
+async fn third_party_token_cannot_add_a_passkey(backend: Backend) {
+    let f = fixture(backend);
+    let partner = f.p.admin().add_client(&ClientSpec::confidential("Partner"));
+    let browser = f.p.browser();
+    let req = Authorize::new(&f.p.server, &partner).scope("openid");
+    let code = req.run(&browser, &f.p.server, &f.user).await.code();
+    let token = TokenSet::from_response(
+        &exchange_code(&f.p.server, &partner, &code, Some(req.verifier())).await,
+    )
+    .access_token;
+
+    let refused = registration_start(&f.p, &token, "Partner key").await;
+    refused.assert_error(403, "insufficient_scope");
+    let www = refused.header("www-authenticate").unwrap_or_default();
+    assert!(
+        www.contains("error=\"insufficient_scope\""),
+        "{}",
+        refused.describe()
+    );
+
+    // A ceremony started with the first-party app's token cannot be finished with it either.
+    let mut authn = Authenticator::new();
+    let own = fresh_token(&f.p, &f.app, &f.user).await;
+    let started = registration_started(&f.p, &own, &f.user).await;
+    let credential = authn.create(&started.body["options"], &f.origin);
+    let finish = post(
+        &f.p,
+        "/passkeys/registration/finish",
+        Some(&token),
+        &json!({ "ceremony_id": started.expect_str("ceremony_id"), "credential": credential }),
+    )
+    .await;
+    finish.assert_error(403, "insufficient_scope");
+    let listed = f.p.admin().json(&["user", "passkeys", "alice"], None);
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+
+    let events = f.p.admin().json(&["audit", "--limit", "50"], None);
+    let refusals: Vec<&serde_json::Value> = events
+        .as_array()
+        .expect("audit --json prints an array")
+        .iter()
+        .filter(|e| e["kind"] == "credential.change_refused")
+        .collect();
+    assert_eq!(refusals.len(), 2, "{events}");
+    assert_eq!(
+        refusals[0]["client_id"],
+        json!(partner.client_id),
+        "{events}"
+    );
 }
 
 /// No `webauthn_rp_id` and an IP-address issuer (no domain for an RP id): the provider runs,

@@ -263,9 +263,7 @@ pub async fn registration_start(
         .start_registration(&signed.user, &body.name, &binding)
         .await
     {
-        Ok(started) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(started),
+        Ok(started) => super::error::no_store_json(&started),
         Err(e) => ceremony_error(&e),
     }
 }

@@ -5,6 +5,7 @@
 
 use super::pages;
 use crate::oauth::OAuthError;
+use crate::store::outage::StoreName;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
@@ -14,14 +15,22 @@ fn status_of(error: &OAuthError) -> StatusCode {
     match error {
         OAuthError::InvalidClient(_) | OAuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
         OAuthError::InsufficientScope => StatusCode::FORBIDDEN,
+        OAuthError::TemporarilyUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         OAuthError::Server(_) => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
 }
 
+/// Seconds a client is asked to wait after a 503 (RFC 9110 10.2.3).
+const RETRY_AFTER_SECS: &str = "5";
+
 fn log_internal(error: &OAuthError) {
-    if let OAuthError::Server(cause) = error {
-        tracing::error!(%cause, "internal error");
+    match error {
+        OAuthError::Server(cause) => tracing::error!(%cause, "internal error"),
+        OAuthError::TemporarilyUnavailable(store) => {
+            tracing::warn!(store = store.as_str(), "store unavailable; answering 503")
+        }
+        _ => {}
     }
 }
 
@@ -35,6 +44,9 @@ pub fn oauth_json(error: &OAuthError) -> HttpResponse {
     if matches!(error, OAuthError::InvalidClient(_)) {
         // RFC 6749 5.2: 401 with the scheme the client can authenticate with.
         response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"tessera\""));
+    }
+    if matches!(error, OAuthError::TemporarilyUnavailable(_)) {
+        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
     }
     response.json(json!({
         "error": error.code(),
@@ -57,10 +69,37 @@ pub fn bearer(error: Option<&OAuthError>) -> HttpResponse {
         error.code(),
         error.description().replace(['"', '\\'], "'")
     );
-    HttpResponse::build(status_of(error))
-        .insert_header((header::WWW_AUTHENTICATE, challenge))
+    let mut response = HttpResponse::build(status_of(error));
+    if matches!(error, OAuthError::TemporarilyUnavailable(_)) {
+        // Not a problem with the token: no challenge, a retry hint instead.
+        response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));
+    } else {
+        response.insert_header((header::WWW_AUTHENTICATE, challenge));
+    }
+    response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "error": error.code(), "error_description": error.description() }))
+}
+
+/// The answer to a request that failed because `store` is unreachable,
+/// whatever the domain code turned the failure into: 503 with
+/// `Retry-After`, as the OAuth JSON error `temporarily_unavailable` for
+/// JSON endpoints and as an HTML page for pages. Never a 500.
+pub fn store_unavailable(store: StoreName, json: bool) -> HttpResponse {
+    if json {
+        return oauth_json(&OAuthError::TemporarilyUnavailable(store));
+    }
+    tracing::warn!(store = store.as_str(), "store unavailable; answering 503");
+    let mut response = page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "The sign-in service cannot reach its storage right now. Please try again in a moment.",
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        header::HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    response
 }
 
 /// An HTML page for errors that must not redirect.
@@ -100,4 +139,12 @@ pub fn see_other(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
+}
+
+/// A JSON answer that must not be cached (tokens, ceremony options).
+pub fn no_store_json<T: serde::Serialize>(value: &T) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(value)
 }

@@ -1,30 +1,60 @@
 //! Liveness, readiness and metrics.
 
+use crate::store::outage::StoreName;
+use crate::store::StoreError;
 use crate::App;
+use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use std::time::Duration;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready when both the durable and the ephemeral store answer.
-pub async fn readyz(app: web::Data<App>) -> HttpResponse {
-    let db = app.db.ping().await;
-    let ephemeral = app.ephemeral.ping().await;
-    let body = json!({
-        "database": if db.is_ok() { "ok" } else { "unavailable" },
-        "ephemeral": if ephemeral.is_ok() { "ok" } else { "unavailable" },
-    });
-    if let Err(e) = db
-        .as_ref()
-        .map_err(|e| e.to_string())
-        .and(ephemeral.map_err(|e| e.to_string()))
-    {
-        tracing::warn!(error = %e, "not ready");
-        return HttpResponse::ServiceUnavailable().json(body);
+/// How long readiness waits for each store (both are asked at once).
+const PROBE_WAIT: Duration = Duration::from_millis(1500);
+
+async fn probe(
+    store: impl std::future::Future<Output = Result<(), StoreError>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(PROBE_WAIT, store).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within the probe time".into()),
     }
-    HttpResponse::Ok().json(body)
+}
+
+/// Ready when both the durable and the ephemeral store answer; otherwise
+/// 503 within 2 s, naming the store that does not (`unavailable_stores`).
+pub async fn readyz(app: web::Data<App>) -> HttpResponse {
+    let (db, ephemeral) = tokio::join!(probe(app.db.ping()), probe(app.ephemeral.ping()));
+    let state = |r: &Result<(), String>| if r.is_ok() { "ok" } else { "unavailable" };
+    let unavailable: Vec<&str> = [
+        (StoreName::Database, &db),
+        (StoreName::Ephemeral, &ephemeral),
+    ]
+    .into_iter()
+    .filter_map(|(store, result)| {
+        let error = result.as_ref().err()?;
+        tracing::warn!(store = store.as_str(), %error, "not ready");
+        Some(store.as_str())
+    })
+    .collect();
+    let body = json!({
+        "status": if unavailable.is_empty() { "ok" } else { "unavailable" },
+        "database": state(&db),
+        "ephemeral": state(&ephemeral),
+        "unavailable_stores": unavailable,
+    });
+    let mut response = if unavailable.is_empty() {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::ServiceUnavailable()
+    };
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
 }
 
 pub async fn metrics(app: web::Data<App>) -> HttpResponse {

@@ -61,7 +61,6 @@ async fn checked(
 struct StartBody {
     req: String,
     csrf_token: String,
-    username: Option<String>,
 }
 
 pub async fn start(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
@@ -73,22 +72,15 @@ pub async fn start(app: web::Data<App>, req: HttpRequest, body: web::Payload) ->
         Ok(p) => p,
         Err(response) => return response,
     };
-    // After the password step the challenge names that account's passkeys.
-    let username = match &pending.password_step {
-        Some((user_id, _)) => match app.users.by_id(user_id).await {
-            Ok(user) => user.map(|u| u.username),
-            Err(e) => return oauth_json(&crate::oauth::OAuthError::Server(e.to_string())),
-        },
-        None => body.username.clone(),
-    };
+    // After the password step the challenge names that account's passkeys;
+    // before it, a typed username changes nothing (no account enumeration).
+    let known_user = pending.password_step.as_ref().map(|(id, _)| id.as_str());
     match app
         .passkeys
-        .start_authentication(username.as_deref(), &binding(&pending))
+        .start_authentication(known_user, &binding(&pending))
         .await
     {
-        Ok(started) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(started),
+        Ok(started) => super::error::no_store_json(&started),
         Err(e) => ceremony_error(&e),
     }
 }

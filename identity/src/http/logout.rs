@@ -1,6 +1,7 @@
-//! GET/POST /logout: RP-initiated logout. With a valid `id_token_hint` the
-//! session ends at once; without one the user confirms with a form (so a
-//! third-party page cannot sign people out with an image tag).
+//! GET/POST /logout: RP-initiated logout. With a valid `id_token_hint` of
+//! the signed-in user the session ends at once; with none, or one of another
+//! user, the user confirms with a form (so a third-party page cannot sign
+//! people out with an image tag or someone else's ID token).
 
 use super::cookies;
 use super::error::{html, internal_page, page, see_other};
@@ -57,9 +58,16 @@ async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> H
             && confirmed_csrf
                 .as_deref()
                 .is_some_and(|t| constant_time_eq(t.as_bytes(), logout_csrf(cookie).as_bytes()));
-        if checked.hinted_subject.is_none() && !confirmed {
+        let must_confirm = match logout::must_confirm(app, &checked, cookie, now).await {
+            Ok(must) => must,
+            Err(e) => return internal_page(&e),
+        };
+        if must_confirm && !confirmed {
             let mut carry = Vec::new();
             if let Some((uri, state)) = &checked.redirect {
+                if let Some(hint) = params.id_token_hint.as_deref() {
+                    carry.push(("id_token_hint", hint));
+                }
                 if let Some(client) = params.client_id.as_deref() {
                     carry.push(("client_id", client));
                 }

@@ -6,6 +6,7 @@ use super::error::{bearer, oauth_json};
 use super::form;
 use crate::oauth::access_token::{self, AccessClaims};
 use crate::oauth::authorize::AuthorizeParams;
+use crate::oauth::first_party;
 use crate::oauth::passkey_login::{self, PasskeyLoginError};
 use crate::oauth::OAuthError;
 use crate::passkeys::CeremonyError;
@@ -69,7 +70,8 @@ pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
         .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))
 }
 
-/// The user behind the bearer token, who must have authenticated recently.
+/// The user behind the bearer token, which a first-party client must hold
+/// and whose sign-in must be recent.
 async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessClaims, HttpResponse> {
     let token = req
         .headers()
@@ -89,6 +91,9 @@ async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessCla
             "the token was not issued to a user".into(),
         ))));
     };
+    first_party::require_first_party(app, &claims, "passkey.register", now)
+        .await
+        .map_err(|e| bearer(Some(&e)))?;
     // RFC 9470: the token's authentication is too old for this.
     let recent = app.config.passkey_recent_auth_secs;
     if now - auth_time > recent {
@@ -133,16 +138,14 @@ pub async fn registration_start(
     let user = match app.users.by_id(&claims.sub).await {
         Ok(Some(u)) if !u.disabled => u,
         Ok(_) => return ceremony_error(&CeremonyError::UserUnavailable),
-        Err(e) => return oauth_json(&OAuthError::Server(e.to_string())),
+        Err(e) => return oauth_json(&OAuthError::from(e)),
     };
     match app
         .passkeys
         .start_registration(&user, &body.name, &user_binding(&claims))
         .await
     {
-        Ok(started) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(started),
+        Ok(started) => super::error::no_store_json(&started),
         Err(e) => ceremony_error(&e),
     }
 }
@@ -184,11 +187,13 @@ pub async fn registration_finish(
     }
 }
 
+/// The authorization request the sign-in ends in. There is no username:
+/// an anonymous caller always gets a discoverable-credential challenge, so
+/// the answer never tells whether an account exists.
 #[derive(Deserialize)]
 struct AuthenticationStartBody {
     #[serde(flatten)]
     authorization: AuthorizeParams,
-    username: Option<String>,
 }
 
 pub async fn authentication_start(
@@ -201,10 +206,8 @@ pub async fn authentication_start(
         Ok(b) => b,
         Err(e) => return oauth_json(&e),
     };
-    match passkey_login::start(&app, &body.authorization, body.username.as_deref(), now).await {
-        Ok(started) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(started),
+    match passkey_login::start(&app, &body.authorization, now).await {
+        Ok(started) => super::error::no_store_json(&started),
         Err(e) => login_error(&e),
     }
 }
@@ -235,9 +238,7 @@ pub async fn authentication_finish(
     )
     .await
     {
-        Ok(issued) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(issued),
+        Ok(issued) => super::error::no_store_json(&issued),
         Err(e) => login_error(&e),
     }
 }

@@ -1,7 +1,7 @@
 //! POST /token, /introspect and /revoke: parse the form, authenticate the
 //! client, call the domain, render JSON.
 
-use super::error::oauth_json;
+use super::error::{no_store_json, oauth_json};
 use super::form::{self, Params};
 use crate::oauth::grants::{self, ClientCredentials, TokenRequest};
 use crate::oauth::{introspect, revoke, OAuthError};
@@ -51,13 +51,6 @@ async fn read_request(
         form_secret: params.take("client_secret"),
     };
     Ok((params, credentials))
-}
-
-fn no_store_json<T: serde::Serialize>(value: &T) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(value)
 }
 
 pub async fn token(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {

@@ -172,6 +172,9 @@ fn check_client_id(id: &str) -> Result<(), ClientError> {
 /// How long a client read from the database is reused. A change made by
 /// `tessera-admin` (another process) reaches every server within this time.
 pub const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long after its last read a client is still served while the
+/// database is unreachable.
+pub const STALE_IF_UNAVAILABLE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 #[derive(Clone)]
 pub struct Clients {
@@ -281,18 +284,26 @@ impl Clients {
     }
 
     /// The client, from the cache when it was read less than
-    /// [`CACHE_TTL`] ago.
+    /// [`CACHE_TTL`] ago. While the database is unreachable a client read
+    /// less than [`STALE_IF_UNAVAILABLE`] ago is served from the cache:
+    /// nobody can change a client during that outage anyway, and
+    /// client_credentials keeps working.
     pub async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
-        if let Some(client) = self.cache.get(&client_id.to_string()) {
+        let key = client_id.to_string();
+        if let Some(client) = self.cache.get(&key) {
             return Ok(Some(client));
         }
         let id = client_id.to_string();
-        let client = self
-            .db
-            .run(move |c| rows::by_id(c, &id))
-            .await?
-            .map(Client::from_row)
-            .transpose()?;
+        let row = match self.db.run(move |c| rows::by_id(c, &id)).await {
+            Err(e) if e.is_unavailable() => {
+                return match self.cache.get_stale(&key, STALE_IF_UNAVAILABLE) {
+                    Some(client) => Ok(Some(client)),
+                    None => Err(e),
+                }
+            }
+            other => other?,
+        };
+        let client = row.map(Client::from_row).transpose()?;
         if let Some(c) = &client {
             self.cache.insert(c.client_id.clone(), c.clone(), CACHE_TTL);
         }

@@ -32,6 +32,10 @@ pub enum OAuthError {
     InsufficientScope,
     #[error("this token type cannot be revoked")]
     UnsupportedTokenType,
+    /// A store the request needs is unreachable (RFC 6749 4.1.2.1 names the
+    /// code); the client may retry. The string names the store.
+    #[error("the {0} store is unavailable; retry later")]
+    TemporarilyUnavailable(crate::store::outage::StoreName),
     /// An internal failure: the cause is logged, the client sees a generic text.
     #[error("internal error")]
     Server(String),
@@ -53,6 +57,7 @@ impl OAuthError {
             OAuthError::InvalidToken(_) => "invalid_token",
             OAuthError::InsufficientScope => "insufficient_scope",
             OAuthError::UnsupportedTokenType => "unsupported_token_type",
+            OAuthError::TemporarilyUnavailable(_) => "temporarily_unavailable",
             OAuthError::Server(_) => "server_error",
         }
     }
@@ -63,6 +68,16 @@ impl OAuthError {
             OAuthError::Server(_) => "the server could not complete the request".into(),
             other => other.to_string(),
         }
+    }
+
+    /// True when the server, not the request, is at fault (an internal
+    /// error or an unreachable store): such errors are passed on, never
+    /// read as "the token is not valid".
+    pub fn is_server_side(&self) -> bool {
+        matches!(
+            self,
+            OAuthError::Server(_) | OAuthError::TemporarilyUnavailable(_)
+        )
     }
 
     pub fn invalid_request(text: impl Into<String>) -> Self {
@@ -76,12 +91,24 @@ impl OAuthError {
 
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
-        OAuthError::Server(e.to_string())
+        match e.unavailable_store() {
+            Some(store) => OAuthError::TemporarilyUnavailable(store),
+            None => OAuthError::Server(e.to_string()),
+        }
     }
 }
 
 impl From<crate::keys::KeyError> for OAuthError {
     fn from(e: crate::keys::KeyError) -> Self {
         OAuthError::Server(e.to_string())
+    }
+}
+
+impl From<crate::accounts::UserError> for OAuthError {
+    fn from(e: crate::accounts::UserError) -> Self {
+        match e {
+            crate::accounts::UserError::Store(e) => e.into(),
+            e => OAuthError::Server(e.to_string()),
+        }
     }
 }

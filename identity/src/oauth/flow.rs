@@ -29,7 +29,7 @@ pub async fn proceed(
             Some(s) => match app.users.by_id(&s.user_id).await {
                 Ok(Some(user)) => !user.disabled && s.auth_time >= user.updated_at,
                 Ok(None) => false,
-                Err(e) => return Err(OAuthError::Server(e.to_string())),
+                Err(e) => return Err(OAuthError::from(e)),
             },
             None => false,
         };
@@ -56,7 +56,7 @@ pub async fn proceed(
         Some(s) => match app.users.by_id(&s.user_id).await {
             Ok(Some(user)) if !user.disabled && s.auth_time >= user.updated_at => Some(s),
             Ok(_) => None,
-            Err(e) => return Err(OAuthError::Server(e.to_string())),
+            Err(e) => return Err(OAuthError::from(e)),
         },
         None => None,
     };

@@ -54,7 +54,7 @@ pub async fn introspect(
         if let Some((family, exp)) = refresh::lookup(&app.db, token, now).await? {
             // Refresh tokens are only disclosed to the client they belong to.
             if family.client_id == caller.client_id {
-                let username = app.users.by_id(&family.user_id).await.ok().flatten();
+                let username = app.users.by_id(&family.user_id).await?;
                 return Ok(Introspection {
                     active: true,
                     scope: Some(super::scope::join(&family.scopes)),
@@ -79,7 +79,8 @@ async fn introspect_access(
 ) -> Result<Option<Introspection>, super::OAuthError> {
     let claims = match access_token::validate(app, token, now).await {
         Ok(claims) => claims,
-        Err(super::OAuthError::Server(e)) => return Err(super::OAuthError::Server(e)),
+        // An unreachable deny-list is an error, never "inactive" or "active".
+        Err(e) if e.is_server_side() => return Err(e),
         Err(_) => return Ok(None),
     };
     let mut username = None;
@@ -87,7 +88,7 @@ async fn introspect_access(
         match app.users.by_id(&claims.sub).await {
             Ok(Some(user)) if !user.disabled => username = Some(user.username),
             Ok(_) => return Ok(None),
-            Err(e) => return Err(super::OAuthError::Server(e.to_string())),
+            Err(e) => return Err(super::OAuthError::from(e)),
         }
     }
     Ok(Some(Introspection {

@@ -7,6 +7,7 @@ pub mod clients;
 pub mod code;
 pub mod consent;
 mod error;
+pub mod first_party;
 pub mod flow;
 pub mod grants;
 pub mod introspect;

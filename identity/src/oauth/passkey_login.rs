@@ -33,7 +33,6 @@ fn pending_key(ceremony_id: &str) -> String {
 pub async fn start(
     app: &App,
     params: &AuthorizeParams,
-    username: Option<&str>,
     now: i64,
 ) -> Result<AuthenticationStart, PasskeyLoginError> {
     let client_id = params.client_id.clone().unwrap_or_default();
@@ -46,7 +45,7 @@ pub async fn start(
         };
     let started = app
         .passkeys
-        .start_authentication(username, &binding(&client_id))
+        .start_authentication(None, &binding(&client_id))
         .await?;
     app.ephemeral
         .put_json(

@@ -21,11 +21,14 @@ pub async fn revoke(
     }
     let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
     if looks_like_jwt && hint != Some("refresh_token") {
-        // Expired or forged tokens need no revocation.
-        if let Ok(claims) = access_token::validate(app, token, now).await {
-            if claims.client_id == caller.client_id {
+        // Expired or forged tokens need no revocation; an unreachable store
+        // is an error (the client must not believe the token revoked).
+        match access_token::validate(app, token, now).await {
+            Ok(claims) if claims.client_id == caller.client_id => {
                 access_token::deny(&app.ephemeral, &claims.jti, claims.exp, now).await?;
             }
+            Err(e) if e.is_server_side() => return Err(e),
+            _ => {}
         }
         return Ok(());
     }

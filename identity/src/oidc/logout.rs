@@ -104,6 +104,23 @@ pub async fn check(
     })
 }
 
+/// Whether the signed-in user must confirm before the session behind
+/// `cookie` ends (RP-Initiated Logout 1.0 sections 2 and 3): always, unless
+/// a valid `id_token_hint` (expired or not) names that very user. A hint for
+/// someone else, or none, must not let a third-party page sign people out.
+/// Without a live session there is nothing to end and nothing to ask.
+pub async fn must_confirm(
+    app: &App,
+    request: &LogoutRequest,
+    cookie: &str,
+    now: i64,
+) -> Result<bool, OAuthError> {
+    let Some(session) = app.sessions.get(cookie, now).await? else {
+        return Ok(false);
+    };
+    Ok(request.hinted_subject.as_deref() != Some(session.user_id.as_str()))
+}
+
 /// Ends the session behind `cookie` and revokes its refresh tokens.
 pub async fn end_session(app: &App, cookie: &str, now: i64) -> Result<(), OAuthError> {
     if let Some(session) = app.sessions.end(cookie).await? {

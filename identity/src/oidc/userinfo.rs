@@ -21,7 +21,7 @@ pub async fn userinfo(app: &App, token: &str, now: i64) -> Result<Value, OAuthEr
         .users
         .by_id(&claims.sub)
         .await
-        .map_err(|e| OAuthError::Server(e.to_string()))?
+        .map_err(OAuthError::from)?
         .filter(|u| !u.disabled)
         .ok_or_else(|| OAuthError::InvalidToken("the user is disabled or gone".into()))?;
     Ok(claims_for(&user, &claims))

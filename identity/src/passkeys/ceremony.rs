@@ -4,7 +4,7 @@
 //! start, a second finish, or a finish from someone else finds nothing.
 
 use super::credentials::{check_name, PasskeyInfo, Passkeys};
-use crate::accounts::{User, Users};
+use crate::accounts::{User, UserError, Users};
 use crate::audit::{self, Event, EventKind};
 use crate::crypto::{b64, constant_time_eq, random_token};
 use crate::store::{passkeys as rows, Ephemeral, StoreError};
@@ -265,20 +265,27 @@ impl PasskeyService {
         }
     }
 
-    /// Starts a sign-in. With a username that has passkeys, the challenge
-    /// names that user's credentials; otherwise (no username, unknown user, no
-    /// passkeys: indistinguishable to the caller) any discoverable credential
-    /// may answer.
+    /// Starts a sign-in. `known_user` is a user the caller has already
+    /// authenticated (the password step of a second factor): the challenge
+    /// then names that user's credentials. Anyone else gets a challenge any
+    /// discoverable credential may answer, whatever username they typed, so
+    /// the answer never tells whether an account exists or lists its
+    /// credential ids.
     pub async fn start_authentication(
         &self,
-        username: Option<&str>,
+        known_user: Option<&str>,
         binding: &str,
     ) -> Result<AuthenticationStart, CeremonyError> {
         let (webauthn, users, passkeys, store) =
             (self.webauthn()?, &self.users, &self.passkeys, &self.store);
         let mut for_user = None;
-        if let Some(login) = username.map(str::trim).filter(|u| !u.is_empty()) {
-            if let Ok(user) = users.find(login).await {
+        if let Some(user_id) = known_user {
+            let found = match users.by_id(user_id).await {
+                Ok(found) => found,
+                Err(UserError::Store(e)) => return Err(e.into()),
+                Err(_) => None,
+            };
+            if let Some(user) = found {
                 let keys: Vec<Passkey> = passkeys
                     .usable(&user.id)
                     .await?

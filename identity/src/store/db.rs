@@ -2,6 +2,7 @@
 //! r2d2 pool. Diesel is synchronous, so every query runs on tokio's blocking
 //! pool through [`Db::run`], off the async workers.
 
+use super::outage::{Breaker, StoreName};
 use super::StoreError;
 use crate::config::DatabaseKind;
 use diesel::connection::SimpleConnection;
@@ -9,7 +10,13 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::MigrationHarness;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The longest a call waits for a pooled connection. Bounded so that a
+/// request during a database outage answers 503 within 2 s; after one such
+/// wait the breaker makes the following calls fail at once.
+const POOL_WAIT: Duration = Duration::from_millis(1000);
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -57,11 +64,24 @@ impl r2d2::ManageConnection for ConnectionFactory {
     }
 }
 
+/// r2d2 logs every failed connection attempt as an error, several a second
+/// during an outage; the outage is reported once per request (503) and by
+/// `/readyz` instead, so attempts are logged at debug level.
+#[derive(Debug)]
+struct QuietPoolErrors;
+
+impl r2d2::HandleError<StoreError> for QuietPoolErrors {
+    fn handle_error(&self, error: StoreError) {
+        tracing::debug!(%error, "database connection attempt failed");
+    }
+}
+
 /// A pooled handle to the durable store; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<ConnectionFactory>,
     kind: DatabaseKind,
+    breaker: Arc<Breaker>,
 }
 
 impl Db {
@@ -86,9 +106,14 @@ impl Db {
             // can still be running when it exits (libpq/OpenSSL then crash
             // in their exit handlers). Connections stay pooled after use.
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(10))
+            .connection_timeout(POOL_WAIT)
+            .error_handler(Box::new(QuietPoolErrors))
             .build(factory)?;
-        Ok(Db { pool, kind })
+        Ok(Db {
+            pool,
+            kind,
+            breaker: Arc::new(Breaker::new(StoreName::Database)),
+        })
     }
 
     pub fn kind(&self) -> &DatabaseKind {
@@ -109,19 +134,23 @@ impl Db {
         applied.map_err(|e| StoreError::Migration(e.to_string()))
     }
 
-    /// Runs `f` with a pooled connection on the blocking pool.
+    /// Runs `f` with a pooled connection on the blocking pool. Fails at
+    /// once while the database is known to be unreachable (see
+    /// [`super::outage`]).
     pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.breaker.check()?;
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
             f(&mut conn)
         })
         .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        self.breaker.observe(result)
     }
 
     /// Runs `f` inside one transaction: all of it is committed or none.
@@ -133,9 +162,17 @@ impl Db {
         self.run(move |conn| conn.transaction(f)).await
     }
 
-    /// Readiness probe: the database answers a trivial query.
+    /// Readiness probe: the database answers a trivial query. It bypasses
+    /// the breaker, so it sees a recovered database at once.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.run(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from))
-            .await
+        let pool = self.pool.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            pool.get()?
+                .batch_execute("SELECT 1")
+                .map_err(StoreError::from)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?;
+        self.breaker.observe(result)
     }
 }

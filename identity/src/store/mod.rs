@@ -10,6 +10,7 @@ pub mod db;
 pub mod ephemeral;
 pub mod keys;
 mod memory;
+pub mod outage;
 pub mod passkeys;
 mod redis_store;
 pub mod refresh;
@@ -36,9 +37,45 @@ pub enum StoreError {
     Task(String),
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
+    /// A call to the store took longer than its bound.
+    #[error("the {0} store did not answer in time")]
+    Timeout(outage::StoreName),
+    /// The store failed moments ago; the call was not tried (see [`outage`]).
+    #[error("the {0} store is unavailable")]
+    Unavailable(outage::StoreName),
 }
 
 impl StoreError {
+    /// True when the store could not be reached (down, refusing connections,
+    /// dropped the connection, or too slow), as opposed to refusing this one
+    /// query. These errors become 503 `temporarily_unavailable`, never 500.
+    pub fn is_unavailable(&self) -> bool {
+        self.unavailable_store().is_some()
+    }
+
+    /// The store that could not be reached, when that is the error.
+    pub fn unavailable_store(&self) -> Option<outage::StoreName> {
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+        use outage::StoreName;
+        match self {
+            StoreError::Timeout(store) | StoreError::Unavailable(store) => Some(*store),
+            StoreError::Connect(_) | StoreError::Pool(_) => Some(StoreName::Database),
+            StoreError::Database(Diesel::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => Some(StoreName::Database),
+            StoreError::Redis(e)
+                if e.is_io_error()
+                    || e.is_timeout()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal() =>
+            {
+                Some(StoreName::Ephemeral)
+            }
+            _ => None,
+        }
+    }
+
     /// True when the error is a unique-constraint violation: the durable
     /// guard against a replay or a duplicate.
     pub fn is_unique_violation(&self) -> bool {

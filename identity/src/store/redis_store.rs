@@ -1,24 +1,63 @@
 //! The Redis ephemeral store. Every key carries the configured prefix, so
 //! several deployments (or test runs) can share one Redis.
+//!
+//! Every command is bounded by [`COMMAND_WAIT`] and goes through the
+//! breaker of [`super::outage`]: during an outage a request waits at most
+//! once, and the connection manager reconnects by itself when Redis is back.
 
+use super::outage::{Breaker, StoreName};
 use super::StoreError;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest one Redis command may take, reconnecting included.
+const COMMAND_WAIT: Duration = Duration::from_millis(1000);
 
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
     prefix: String,
+    breaker: Arc<Breaker>,
 }
 
 impl RedisStore {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
         let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
+        // Few, short reconnect attempts: callers are bounded by COMMAND_WAIT
+        // anyway, and a failed reconnect is retried by the next command.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(COMMAND_WAIT))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(250));
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| StoreError::Timeout(StoreName::Ephemeral))??;
         Ok(RedisStore {
             conn,
             prefix: prefix.to_string(),
+            breaker: Arc::new(Breaker::new(StoreName::Ephemeral)),
         })
+    }
+
+    /// Runs one command within [`COMMAND_WAIT`], through the breaker.
+    async fn bounded<T>(
+        &self,
+        command: impl Future<Output = Result<T, redis::RedisError>>,
+    ) -> Result<T, StoreError> {
+        self.breaker.check()?;
+        let result = match tokio::time::timeout(COMMAND_WAIT, command).await {
+            Ok(result) => result.map_err(StoreError::from),
+            Err(_) => Err(StoreError::Timeout(StoreName::Ephemeral)),
+        };
+        self.breaker.observe(result)
     }
 
     fn key(&self, key: &str) -> String {
@@ -27,26 +66,25 @@ impl RedisStore {
 
     pub async fn put(&self, key: &str, value: &[u8], ttl_secs: u64) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let _: () = conn.set_ex(self.key(key), value, ttl_secs).await?;
-        Ok(())
+        self.bounded(conn.set_ex::<_, _, ()>(self.key(key), value, ttl_secs))
+            .await
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn.clone();
-        Ok(conn.get(self.key(key)).await?)
+        self.bounded(conn.get(self.key(key))).await
     }
 
     /// GETDEL: atomic on the server, so two provider processes racing for
     /// one code cannot both get it.
     pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn.clone();
-        Ok(conn.get_del(self.key(key)).await?)
+        self.bounded(conn.get_del(self.key(key))).await
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let _: () = conn.del(self.key(key)).await?;
-        Ok(())
+        self.bounded(conn.del::<_, ()>(self.key(key))).await
     }
 
     /// `SET key 0 EX ttl NX` then `INCR`, in one MULTI: the expiry is set by
@@ -54,8 +92,8 @@ impl RedisStore {
     pub async fn incr(&self, key: &str, ttl_secs: u64) -> Result<i64, StoreError> {
         let mut conn = self.conn.clone();
         let key = self.key(key);
-        let (_, count): (Option<String>, i64) = redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .cmd("SET")
             .arg(&key)
             .arg(0)
@@ -63,15 +101,24 @@ impl RedisStore {
             .arg(ttl_secs)
             .arg("NX")
             .cmd("INCR")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await?;
+            .arg(&key);
+        let (_, count): (Option<String>, i64) = self.bounded(pipe.query_async(&mut conn)).await?;
         Ok(count)
     }
 
+    /// Readiness probe; bypasses the breaker so a recovered Redis is seen
+    /// at once.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
-        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-        Ok(())
+        let result = match tokio::time::timeout(
+            COMMAND_WAIT,
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await
+        {
+            Ok(result) => result.map(drop).map_err(StoreError::from),
+            Err(_) => Err(StoreError::Timeout(StoreName::Ephemeral)),
+        };
+        self.breaker.observe(result)
     }
 }

@@ -63,9 +63,8 @@
 
   async function signIn(root, mediation, signal) {
     const base = { req: root.dataset.req, csrf_token: root.dataset.csrf };
-    const username = document.getElementById("username");
-    const start = await post("/login/passkey/start", Object.assign({}, base,
-      mediation ? {} : { username: username && username.value ? username.value : null }));
+    // No username is sent: the challenge never depends on one.
+    const start = await post("/login/passkey/start", base);
     const cred = await navigator.credentials.get({
       publicKey: requestOptions(start.options),
       mediation: mediation || "optional",

@@ -50,10 +50,7 @@ pub async fn authenticate_client(
     if client_id.len() > 128 || secret.is_some_and(|s| s.len() > 256) {
         return Err(invalid_client());
     }
-    let client = clients
-        .get(client_id)
-        .await
-        .map_err(|e| OAuthError::Server(e.to_string()))?;
+    let client = clients.get(client_id).await.map_err(OAuthError::from)?;
     let Some(client) = client else {
         return Err(invalid_client());
     };

@@ -126,6 +126,6 @@ pub(crate) async fn require_active_user(app: &App, user_id: &str) -> Result<(), 
     match app.users.by_id(user_id).await {
         Ok(Some(user)) if !user.disabled => Ok(()),
         Ok(_) => Err(OAuthError::invalid_grant("the user is disabled or gone")),
-        Err(e) => Err(OAuthError::Server(e.to_string())),
+        Err(e) => Err(OAuthError::from(e)),
     }
 }
