@@ -67,8 +67,67 @@ both_backends!(
     login_throttling,
     unknown_user_gets_the_same_answer,
     disabled_user_cannot_log_in,
-    login_with_email
+    login_with_email,
+    parallel_wrong_passwords_are_capped,
+    username_and_email_share_one_counter
 );
+
+/// Twenty wrong passwords for one account at the same moment: at most `login_max_failures`
+/// are evaluated (an ordinary "wrong password" page), every other one gets 429.
+async fn parallel_wrong_passwords_are_capped(backend: Backend) {
+    let p = Provider::start_with(backend, &[("TESSERA_LOGIN_MAX_FAILURES", "3")]);
+    let admin = p.admin();
+    admin.add_user("alice", PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Web"));
+    let mut attempts = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let browser = p.browser();
+        let page = login_page(&p, &browser, &client).await;
+        attempts.spawn(async move {
+            browser
+                .submit_login(&page, "alice", "wrong password")
+                .await
+                .status
+                .as_u16()
+        });
+    }
+    let statuses = attempts.join_all().await;
+    let throttled = statuses.iter().filter(|s| **s == 429).count();
+    let evaluated = statuses.len() - throttled;
+    eprintln!(
+        "throttling: 20 parallel wrong passwords, {evaluated} evaluated, {throttled} got 429"
+    );
+    assert!(
+        evaluated <= 3,
+        "{evaluated} of 20 parallel attempts were evaluated (limit 3): {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 429 || *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
+}
+
+/// The counter belongs to the account, not to the identifier typed: failures by username and
+/// by email add up.
+async fn username_and_email_share_one_counter(backend: Backend) {
+    let p = Provider::start_with(backend, &[("TESSERA_LOGIN_MAX_FAILURES", "4")]);
+    let admin = p.admin();
+    admin.add_user_with("alice", Some("alice@example.test"), None, PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Web"));
+    let browser = p.browser();
+    let mut page = login_page(&p, &browser, &client).await;
+    for (i, login) in ["alice", "alice@example.test", "ALICE", "Alice@Example.test"]
+        .into_iter()
+        .enumerate()
+    {
+        page = browser.submit_login(&page, login, "wrong password").await;
+        assert_bad_login(&page, &format!("bad password #{} as {login}", i + 1));
+    }
+    let throttled = browser
+        .submit_login(&page, "alice@example.test", PASSWORD)
+        .await;
+    assert_eq!(throttled.status.as_u16(), 429, "{}", throttled.describe());
+}
 
 async fn wrong_csrf_token_is_refused(backend: Backend) {
     let p = Provider::start(backend);

@@ -2,7 +2,7 @@
 //! upgrade of hashes made with older parameters.
 
 use super::password::Verified;
-use super::throttle::LoginThrottle;
+use super::throttle::{Account, LoginThrottle};
 use super::users::{User, UserError, Users};
 use crate::audit::{self, Event, EventKind};
 use crate::store::StoreError;
@@ -30,22 +30,31 @@ pub async fn authenticate(
     ip: &str,
     now: i64,
 ) -> Result<User, LoginError> {
-    if let Err(retry_after) = throttle.check(login, ip, now).await? {
-        let event = Event::new(EventKind::LoginThrottled).detail(json!({ "ip": ip }));
-        audit::record(users.db(), event, now).await;
-        return Err(LoginError::Throttled { retry_after });
-    }
     let row = if password.len() > super::users::MAX_PASSWORD_LEN {
         None
     } else {
         users.row_by_login(login).await?
     };
+    // One counter per account, whichever identifier was typed; reserved
+    // before hashing so parallel attempts cannot exceed the limit.
+    let account = match &row {
+        Some(r) => Account::User(&r.id),
+        None => Account::Unknown(login),
+    };
+    if let Err(retry_after) = throttle.reserve(account, ip, now).await? {
+        let mut event = Event::new(EventKind::LoginThrottled).detail(json!({ "ip": ip }));
+        if let Some(row) = &row {
+            event = event.user(&row.id);
+        }
+        audit::record(users.db(), event, now).await;
+        return Err(LoginError::Throttled { retry_after });
+    }
     let stored = row.as_ref().and_then(|r| r.password_hash.clone());
     let verified = users.hasher().verify(stored, password.to_string()).await;
     let (row, needs_rehash) = match (row, verified) {
         (Some(row), Verified::Correct { needs_rehash }) if !row.disabled => (row, needs_rehash),
         (row, _) => {
-            throttle.record_failure(login, ip, now).await?;
+            throttle.record_failure(ip, now).await?;
             let mut event = Event::new(EventKind::LoginFailed).detail(json!({ "ip": ip }));
             if let Some(row) = &row {
                 event = event.user(&row.id);
@@ -54,7 +63,7 @@ pub async fn authenticate(
             return Err(LoginError::InvalidCredentials);
         }
     };
-    throttle.record_success(login, ip).await?;
+    throttle.record_success(Account::User(&row.id)).await?;
     let event = Event::new(EventKind::LoginSucceeded)
         .user(&row.id)
         .detail(json!({ "ip": ip, "method": "pwd" }));

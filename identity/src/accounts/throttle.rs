@@ -1,14 +1,24 @@
 //! Login throttling in the ephemeral store, per account and per client IP.
-//! After `max_failures` failures the key is locked for 30 s, doubling with
-//! each further failure up to 15 minutes. A lock on one account never slows
-//! a login to another; the per-IP limit is set high for shared NATs.
+//!
+//! Per account, every attempt is *reserved* atomically before the password
+//! is hashed ([`Ephemeral::reserve_attempt`]): of twenty wrong passwords sent
+//! at the same moment at most `login_max_failures` are evaluated, the rest
+//! get 429. The attempt that reaches the limit locks the account for 30 s,
+//! doubling with each further attempt up to 15 minutes; a success clears it.
+//! The account is the user (by id) whatever identifier was typed, so the
+//! username and the email share one counter; unknown names are counted by
+//! the name typed, so both look the same from outside.
+//!
+//! Per IP only failures count (many people share a NAT or a proxy), with a
+//! high limit; a lock on one account never slows a login to another.
 
 use crate::crypto::{b64, sha256};
+use crate::store::ephemeral::{AttemptPolicy, Reservation};
 use crate::store::{Ephemeral, StoreError};
 
 const BASE_LOCK_SECS: i64 = 30;
 const MAX_LOCK_SECS: i64 = 15 * 60;
-/// Failures are counted over this window.
+/// Attempts are counted over this window.
 const FAILURE_WINDOW_SECS: i64 = 3600;
 
 #[derive(Debug, Clone, Copy)]
@@ -17,19 +27,47 @@ pub struct ThrottleLimits {
     pub ip_max_failures: i64,
 }
 
+/// Whose attempts are counted together.
+#[derive(Debug, Clone, Copy)]
+pub enum Account<'a> {
+    /// A known user, by id: every identifier of theirs shares the counter.
+    User(&'a str),
+    /// A name that matches nobody, as typed (case and spaces ignored).
+    Unknown(&'a str),
+}
+
+impl Account<'_> {
+    /// Hashed, so usernames (which may be emails) are not stored in the
+    /// clear in Redis.
+    fn key(&self) -> String {
+        let raw = match self {
+            Account::User(id) => format!("user:{id}"),
+            Account::Unknown(login) => format!("login:{}", login.trim().to_lowercase()),
+        };
+        format!("throttle:acct:{}", b64(&sha256(raw.as_bytes())))
+    }
+}
+
 #[derive(Clone)]
 pub struct LoginThrottle {
     store: Ephemeral,
     limits: ThrottleLimits,
 }
 
-/// Lock duration after `failures` failures with a threshold of `max`.
-pub fn lock_secs(failures: i64, max: i64) -> Option<i64> {
-    if failures < max {
-        return None;
+fn policy(max: i64) -> AttemptPolicy {
+    AttemptPolicy {
+        max,
+        base_lock_secs: BASE_LOCK_SECS,
+        max_lock_secs: MAX_LOCK_SECS,
+        window_secs: FAILURE_WINDOW_SECS,
     }
-    let doublings = (failures - max).min(16) as u32;
-    Some((BASE_LOCK_SECS << doublings).min(MAX_LOCK_SECS))
+}
+
+fn ip_keys(ip: &str) -> (String, String) {
+    (
+        format!("throttle:fail:ip:{ip}"),
+        format!("throttle:lock:ip:{ip}"),
+    )
 }
 
 impl LoginThrottle {
@@ -37,61 +75,49 @@ impl LoginThrottle {
         LoginThrottle { store, limits }
     }
 
-    /// Keys are hashed so usernames (which may be emails) are not stored
-    /// in the clear in Redis.
-    fn subjects(login: &str, ip: &str) -> [(String, &'static str); 2] {
-        let account = b64(&sha256(login.trim().to_ascii_lowercase().as_bytes()));
-        [
-            (format!("acct:{account}"), "acct"),
-            (format!("ip:{ip}"), "ip"),
-        ]
-    }
-
-    /// `Err(seconds)` while either the account or the IP is locked.
-    pub async fn check(
+    /// Reserves one attempt for `account` from `ip`: `Err(seconds)` while
+    /// the IP or the account is locked (nothing is counted then).
+    pub async fn reserve(
         &self,
-        login: &str,
+        account: Account<'_>,
         ip: &str,
         now: i64,
     ) -> Result<Result<(), i64>, StoreError> {
-        let mut wait = 0;
-        for (subject, _) in Self::subjects(login, ip) {
-            if let Some(until) = self.store.get(&format!("throttle:lock:{subject}")).await? {
-                let until: i64 = String::from_utf8_lossy(&until).parse().unwrap_or(0);
-                wait = wait.max(until - now);
+        let (_, ip_lock) = ip_keys(ip);
+        if let Some(until) = self.store.get(&ip_lock).await? {
+            let until: i64 = String::from_utf8_lossy(&until).parse().unwrap_or(0);
+            if until > now {
+                return Ok(Err(until - now));
             }
         }
-        Ok(if wait > 0 { Err(wait) } else { Ok(()) })
+        let policy = policy(self.limits.account_max_failures);
+        Ok(
+            match self
+                .store
+                .reserve_attempt(&account.key(), &policy, now)
+                .await?
+            {
+                Reservation::Allowed => Ok(()),
+                Reservation::Locked { retry_after } => Err(retry_after),
+            },
+        )
     }
 
-    pub async fn record_failure(&self, login: &str, ip: &str, now: i64) -> Result<(), StoreError> {
-        for (subject, kind) in Self::subjects(login, ip) {
-            let max = if kind == "acct" {
-                self.limits.account_max_failures
-            } else {
-                self.limits.ip_max_failures
-            };
-            let failures = self
-                .store
-                .incr(&format!("throttle:fail:{subject}"), FAILURE_WINDOW_SECS)
-                .await?;
-            if let Some(secs) = lock_secs(failures, max) {
-                let until = (now + secs).to_string();
-                self.store
-                    .put(&format!("throttle:lock:{subject}"), until.as_bytes(), secs)
-                    .await?;
-            }
+    /// A failed attempt: the account's was counted when it was reserved;
+    /// the IP's is counted now.
+    pub async fn record_failure(&self, ip: &str, now: i64) -> Result<(), StoreError> {
+        let (ip_failures, ip_lock) = ip_keys(ip);
+        let failures = self.store.incr(&ip_failures, FAILURE_WINDOW_SECS).await?;
+        if let Some(secs) = policy(self.limits.ip_max_failures).lock_secs(failures) {
+            let until = (now + secs).to_string();
+            self.store.put(&ip_lock, until.as_bytes(), secs).await?;
         }
         Ok(())
     }
 
-    /// A successful login clears the account's failures (not the IP's).
-    pub async fn record_success(&self, login: &str, ip: &str) -> Result<(), StoreError> {
-        let [(account, _), _] = Self::subjects(login, ip);
-        self.store
-            .delete(&format!("throttle:fail:{account}"))
-            .await?;
-        self.store.delete(&format!("throttle:lock:{account}")).await
+    /// A successful login clears the account's attempts (not the IP's).
+    pub async fn record_success(&self, account: Account<'_>) -> Result<(), StoreError> {
+        self.store.delete(&account.key()).await
     }
 }
 
@@ -99,39 +125,90 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn throttle(account_max: i64) -> LoginThrottle {
+        LoginThrottle::new(
+            Ephemeral::in_process(),
+            ThrottleLimits {
+                account_max_failures: account_max,
+                ip_max_failures: 100,
+            },
+        )
+    }
+
     #[test]
     fn backoff_starts_at_the_threshold_and_doubles_to_a_cap() {
-        assert_eq!(lock_secs(4, 5), None);
-        assert_eq!(lock_secs(5, 5), Some(30));
-        assert_eq!(lock_secs(6, 5), Some(60));
-        assert_eq!(lock_secs(7, 5), Some(120));
-        assert_eq!(lock_secs(100, 5), Some(900));
+        let p = policy(5);
+        assert_eq!(p.lock_secs(4), None);
+        assert_eq!(p.lock_secs(5), Some(30));
+        assert_eq!(p.lock_secs(6), Some(60));
+        assert_eq!(p.lock_secs(7), Some(120));
+        assert_eq!(p.lock_secs(100), Some(900));
     }
 
     #[tokio::test]
     async fn locks_one_account_and_not_another() {
+        let throttle = throttle(2);
+        let now = 1_000;
+        let alice = Account::User("u-alice");
+        for _ in 0..2 {
+            assert_eq!(
+                throttle.reserve(alice, "1.2.3.4", now).await.unwrap(),
+                Ok(())
+            );
+        }
+        assert_eq!(
+            throttle.reserve(alice, "1.2.3.4", now).await.unwrap(),
+            Err(30)
+        );
+        let bob = Account::Unknown("Bob");
+        assert_eq!(throttle.reserve(bob, "1.2.3.4", now).await.unwrap(), Ok(()));
+        throttle.record_success(alice).await.unwrap();
+        assert_eq!(
+            throttle.reserve(alice, "1.2.3.4", now).await.unwrap(),
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_names_ignore_case_and_spaces() {
+        let throttle = throttle(1);
+        let now = 1_000;
+        assert_eq!(
+            throttle
+                .reserve(Account::Unknown(" Nobody "), "1.2.3.4", now)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            throttle
+                .reserve(Account::Unknown("nobody"), "1.2.3.4", now)
+                .await
+                .unwrap(),
+            Err(30)
+        );
+    }
+
+    #[tokio::test]
+    async fn ip_failures_lock_the_ip() {
         let throttle = LoginThrottle::new(
             Ephemeral::in_process(),
             ThrottleLimits {
-                account_max_failures: 2,
-                ip_max_failures: 100,
+                account_max_failures: 100,
+                ip_max_failures: 2,
             },
         );
         let now = 1_000;
         for _ in 0..2 {
-            throttle
-                .record_failure("alice", "1.2.3.4", now)
-                .await
-                .unwrap();
+            throttle.record_failure("5.6.7.8", now).await.unwrap();
         }
+        let anyone = Account::Unknown("x");
         assert_eq!(
-            throttle.check("Alice", "1.2.3.4", now).await.unwrap(),
+            throttle.reserve(anyone, "5.6.7.8", now).await.unwrap(),
             Err(30)
         );
-        assert_eq!(throttle.check("bob", "1.2.3.4", now).await.unwrap(), Ok(()));
-        throttle.record_success("alice", "1.2.3.4").await.unwrap();
         assert_eq!(
-            throttle.check("alice", "1.2.3.4", now).await.unwrap(),
+            throttle.reserve(anyone, "9.9.9.9", now).await.unwrap(),
             Ok(())
         );
     }

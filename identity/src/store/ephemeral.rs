@@ -10,6 +10,37 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
 
+/// The rule behind [`Ephemeral::reserve_attempt`]: `max` attempts, then a
+/// lock of `base_lock_secs` doubling with each further attempt up to
+/// `max_lock_secs`; attempts are counted over `window_secs` from the first.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptPolicy {
+    pub max: i64,
+    pub base_lock_secs: i64,
+    pub max_lock_secs: i64,
+    pub window_secs: i64,
+}
+
+impl AttemptPolicy {
+    /// The lock that attempt number `attempt` sets, if any.
+    pub fn lock_secs(&self, attempt: i64) -> Option<i64> {
+        if attempt < self.max {
+            return None;
+        }
+        let doublings = (attempt - self.max).min(16) as u32;
+        Some((self.base_lock_secs << doublings).min(self.max_lock_secs))
+    }
+}
+
+/// The answer to an attempt reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// This attempt may be evaluated; it is already counted.
+    Allowed,
+    /// Locked for this many more seconds; the attempt was not counted.
+    Locked { retry_after: i64 },
+}
+
 #[derive(Clone)]
 pub enum Ephemeral {
     Memory(Arc<MemoryStore>),
@@ -77,6 +108,24 @@ impl Ephemeral {
         match self {
             Ephemeral::Memory(m) => Ok(m.incr(key, ttl)),
             Ephemeral::Redis(r) => r.incr(key, ttl).await,
+        }
+    }
+
+    /// Counts an attempt *before* it is evaluated, in one atomic step: of
+    /// any number of parallel attempts at most `policy.max` are allowed
+    /// before the lock, and the attempt that reaches `max` sets the lock at
+    /// once (as if it failed; a success clears it with [`Self::delete`]).
+    /// After a lock runs out, one more attempt is allowed, which locks again
+    /// for twice as long.
+    pub async fn reserve_attempt(
+        &self,
+        key: &str,
+        policy: &AttemptPolicy,
+        now: i64,
+    ) -> Result<Reservation, StoreError> {
+        match self {
+            Ephemeral::Memory(m) => Ok(m.reserve_attempt(key, policy, now)),
+            Ephemeral::Redis(r) => r.reserve_attempt(key, policy, now).await,
         }
     }
 

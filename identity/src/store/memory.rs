@@ -1,6 +1,7 @@
 //! The in-process ephemeral store: a locked map with expiry times. Taking a
 //! value removes it under the lock, so single use holds across threads.
 
+use super::ephemeral::{AttemptPolicy, Reservation};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -63,6 +64,49 @@ impl MemoryStore {
             .map(|e| e.value)
     }
 
+    /// See [`super::Ephemeral::reserve_attempt`]; the value is
+    /// `attempts locked_until`, the entry lives `window_secs` from the first
+    /// attempt.
+    pub fn reserve_attempt(&self, key: &str, policy: &AttemptPolicy, now: i64) -> Reservation {
+        let instant = Instant::now();
+        let mut map = self.lock();
+        let live = map.get(key).filter(|e| e.expires > instant);
+        let (attempts, locked_until, expires) = match live {
+            Some(e) => {
+                let text = String::from_utf8_lossy(&e.value).to_string();
+                let mut parts = text.split(' ').map(|p| p.parse::<i64>().unwrap_or(0));
+                (
+                    parts.next().unwrap_or(0),
+                    parts.next().unwrap_or(0),
+                    e.expires,
+                )
+            }
+            None => (
+                0,
+                0,
+                instant + Duration::from_secs(policy.window_secs.max(1) as u64),
+            ),
+        };
+        if locked_until > now {
+            return Reservation::Locked {
+                retry_after: locked_until - now,
+            };
+        }
+        let attempts = attempts + 1;
+        let locked_until = policy
+            .lock_secs(attempts)
+            .map_or(locked_until, |secs| now + secs);
+        map.insert(
+            key.to_string(),
+            Entry {
+                value: format!("{attempts} {locked_until}").into_bytes(),
+                expires,
+            },
+        );
+        self.after_write(&mut map, instant);
+        Reservation::Allowed
+    }
+
     pub fn incr(&self, key: &str, ttl_secs: u64) -> i64 {
         let now = Instant::now();
         let mut map = self.lock();
@@ -121,6 +165,62 @@ mod tests {
             .map(|h| h.join().unwrap())
             .sum();
         assert_eq!(winners, 1);
+    }
+
+    #[test]
+    fn reservations_stop_at_the_limit_and_lock_longer_each_time() {
+        let store = MemoryStore::default();
+        let policy = AttemptPolicy {
+            max: 3,
+            base_lock_secs: 30,
+            max_lock_secs: 900,
+            window_secs: 3600,
+        };
+        let now = 1_000;
+        for _ in 0..3 {
+            assert_eq!(
+                store.reserve_attempt("a", &policy, now),
+                Reservation::Allowed
+            );
+        }
+        assert_eq!(
+            store.reserve_attempt("a", &policy, now),
+            Reservation::Locked { retry_after: 30 }
+        );
+        assert_eq!(
+            store.reserve_attempt("b", &policy, now),
+            Reservation::Allowed
+        );
+        // After the lock: one more attempt, then twice as long.
+        assert_eq!(
+            store.reserve_attempt("a", &policy, now + 30),
+            Reservation::Allowed
+        );
+        assert_eq!(
+            store.reserve_attempt("a", &policy, now + 30),
+            Reservation::Locked { retry_after: 60 }
+        );
+    }
+
+    #[test]
+    fn parallel_reservations_never_exceed_the_limit() {
+        let store = std::sync::Arc::new(MemoryStore::default());
+        let policy = AttemptPolicy {
+            max: 5,
+            base_lock_secs: 30,
+            max_lock_secs: 900,
+            window_secs: 3600,
+        };
+        let allowed: usize = (0..20)
+            .map(|_| {
+                let s = store.clone();
+                std::thread::spawn(move || {
+                    (s.reserve_attempt("acct", &policy, 1_000) == Reservation::Allowed) as usize
+                })
+            })
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(allowed, 5);
     }
 
     #[test]

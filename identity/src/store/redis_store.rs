@@ -5,6 +5,7 @@
 //! breaker of [`super::outage`]: during an outage a request waits at most
 //! once, and the connection manager reconnects by itself when Redis is back.
 
+use super::ephemeral::{AttemptPolicy, Reservation};
 use super::outage::{Breaker, StoreName};
 use super::StoreError;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -12,6 +13,34 @@ use redis::AsyncCommands;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Attempt reservation: a hash {attempts, locked_until}. Returns minus the
+/// seconds left when locked, else the attempt's number.
+static RESERVE_ATTEMPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local now = tonumber(ARGV[1])
+local max = tonumber(ARGV[2])
+local base = tonumber(ARGV[3])
+local cap = tonumber(ARGV[4])
+local window = tonumber(ARGV[5])
+local locked_until = tonumber(redis.call('HGET', KEYS[1], 'locked_until') or '0')
+if locked_until > now then
+  return -(locked_until - now)
+end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if attempts == 1 then
+  redis.call('EXPIRE', KEYS[1], window)
+end
+if attempts >= max then
+  local doublings = math.min(attempts - max, 16)
+  local secs = math.min(base * (2 ^ doublings), cap)
+  redis.call('HSET', KEYS[1], 'locked_until', now + secs)
+end
+return attempts
+",
+    )
+});
 
 /// The longest one Redis command may take, reconnecting included.
 const COMMAND_WAIT: Duration = Duration::from_millis(1000);
@@ -108,6 +137,32 @@ impl RedisStore {
 
     /// Readiness probe; bypasses the breaker so a recovered Redis is seen
     /// at once.
+    /// See [`super::Ephemeral::reserve_attempt`]: one Lua script, so the
+    /// check, the count and the lock are one step on the server.
+    pub async fn reserve_attempt(
+        &self,
+        key: &str,
+        policy: &AttemptPolicy,
+        now: i64,
+    ) -> Result<Reservation, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = RESERVE_ATTEMPT.key(self.key(key));
+        invocation
+            .arg(now)
+            .arg(policy.max)
+            .arg(policy.base_lock_secs)
+            .arg(policy.max_lock_secs)
+            .arg(policy.window_secs.max(1));
+        let answer: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(if answer < 0 {
+            Reservation::Locked {
+                retry_after: -answer,
+            }
+        } else {
+            Reservation::Allowed
+        })
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let result = match tokio::time::timeout(
