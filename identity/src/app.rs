@@ -44,6 +44,8 @@ pub struct App {
     /// Cookies get `Secure` when the issuer is https.
     pub secure_cookies: bool,
     pub kek_source: KekSource,
+    /// Whose forwarding headers are believed (`trusted_proxies`).
+    pub trusted_proxies: crate::net::TrustedProxies,
 }
 
 /// Opens the durable store and, unless switched off, migrates it.
@@ -115,7 +117,15 @@ impl App {
             crate::passkeys::Passkeys::new(db.clone()),
             ephemeral.clone(),
         );
+        let trusted_proxies =
+            crate::net::TrustedProxies::parse(&config.trusted_proxies).map_err(|message| {
+                ConfigError::Invalid {
+                    key: "trusted_proxies".into(),
+                    message,
+                }
+            })?;
         Ok(App {
+            trusted_proxies,
             users,
             passkeys,
             clients: Clients::new(db.clone()),

@@ -63,6 +63,9 @@ pub struct Config {
     /// `refuse` (default): a passkey whose counter went backwards is
     /// blocked as possibly cloned; `log`: recorded, sign-in allowed.
     pub passkey_counter_regression: String,
+    /// Comma-separated CIDR blocks of reverse proxies whose
+    /// `X-Forwarded-For` / `Forwarded` headers are believed; empty: none.
+    pub trusted_proxies: String,
 }
 
 impl Default for Config {
@@ -96,6 +99,7 @@ impl Default for Config {
             webauthn_origins: String::new(),
             passkey_recent_auth_secs: 300,
             passkey_counter_regression: "refuse".into(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -201,6 +205,7 @@ impl Config {
             ("webauthn_origins", Str),
             ("passkey_recent_auth_secs", Int),
             ("passkey_counter_regression", Str),
+            ("trusted_proxies", Str),
         ]
         .into_iter()
         .collect()
@@ -267,6 +272,8 @@ impl Config {
         if !["text", "json"].contains(&self.log_format.as_str()) {
             return Err(invalid("log_format", "must be text or json"));
         }
+        crate::net::TrustedProxies::parse(&self.trusted_proxies)
+            .map_err(|e| invalid("trusted_proxies", &e))?;
         if self.db_pool_size == 0 {
             return Err(invalid("db_pool_size", "must be at least 1"));
         }

@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod http;
 pub mod keys;
 pub mod metrics;
+pub mod net;
 pub mod oauth;
 pub mod oidc;
 pub mod passkeys;

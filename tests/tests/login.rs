@@ -69,8 +69,59 @@ both_backends!(
     disabled_user_cannot_log_in,
     login_with_email,
     parallel_wrong_passwords_are_capped,
-    username_and_email_share_one_counter
+    username_and_email_share_one_counter,
+    forwarded_addresses_are_believed_only_from_trusted_proxies
 );
+
+/// A wrong-password POST of `page`'s login form carrying `X-Forwarded-For: forwarded_for`;
+/// the status.
+async fn wrong_password_via(browser: &Browser, page: &Page, forwarded_for: &str) -> u16 {
+    let form = page.form("/login").expect("login form");
+    let mut fields = form.hidden();
+    fields.push(("username".into(), "nobody".into()));
+    fields.push(("password".into(), "wrong password".into()));
+    let url = page.url.join("/login").expect("login URL");
+    browser
+        .client()
+        .post(url)
+        .header("X-Forwarded-For", forwarded_for)
+        .form(&fields)
+        .send()
+        .await
+        .expect("POST /login")
+        .status()
+        .as_u16()
+}
+
+/// Per-IP throttling by the forwarded client address only behind a trusted proxy: without
+/// `trusted_proxies` a forged `X-Forwarded-For` does not dodge the lock on the real peer; with
+/// it, one client's lock does not lock out the others behind the same proxy.
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies(backend: Backend) {
+    for (trusted, second_client_after_lock) in [("", 429), ("127.0.0.0/8", 401)] {
+        let p = Provider::start_with(
+            backend,
+            &[
+                ("TESSERA_LOGIN_IP_MAX_FAILURES", "2"),
+                ("TESSERA_LOGIN_MAX_FAILURES", "100"),
+                ("TESSERA_TRUSTED_PROXIES", trusted),
+            ],
+        );
+        let client = p.admin().add_client(&ClientSpec::confidential("Web"));
+        let browser = p.browser();
+        let page = login_page(&p, &browser, &client).await;
+        for i in 1..=2 {
+            let status = wrong_password_via(&browser, &page, "198.51.100.1").await;
+            assert_eq!(status, 401, "failure #{i} (trusted_proxies={trusted:?})");
+        }
+        let status = wrong_password_via(&browser, &page, "198.51.100.1").await;
+        assert_eq!(status, 429, "locked client (trusted_proxies={trusted:?})");
+        let status = wrong_password_via(&browser, &page, "198.51.100.2").await;
+        assert_eq!(
+            status, second_client_after_lock,
+            "another forwarded address (trusted_proxies={trusted:?})"
+        );
+    }
+}
 
 /// Twenty wrong passwords for one account at the same moment: at most `login_max_failures`
 /// are evaluated (an ordinary "wrong password" page), every other one gets 429.

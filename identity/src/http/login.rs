@@ -108,10 +108,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     }
     let username = params.take("username").unwrap_or_default();
     let password = params.take("password").unwrap_or_default();
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = super::client_ip::client_ip(&app, &req);
     let name = client_name(&app, &pending.client_id).await;
     let form_again = |status: StatusCode, message: &str| {
         html(

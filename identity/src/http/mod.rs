@@ -3,6 +3,7 @@
 
 mod account;
 mod authorize;
+mod client_ip;
 mod consent;
 mod cookies;
 mod discovery;
