@@ -167,6 +167,10 @@ impl Users {
     }
 
     pub async fn by_id(&self, id: &str) -> Result<Option<User>, UserError> {
+        // Nobody's id or name holds NUL, and PostgreSQL text could not take it.
+        if id.contains('\0') {
+            return Ok(None);
+        }
         let id = id.to_string();
         Ok(self
             .db
@@ -177,6 +181,9 @@ impl Users {
 
     /// The row with its hash, for login only.
     pub(crate) async fn row_by_login(&self, login: &str) -> Result<Option<UserRow>, UserError> {
+        if login.contains('\0') {
+            return Ok(None);
+        }
         let login = login.trim().to_string();
         Ok(self.db.run(move |c| rows::by_login(c, &login)).await?)
     }

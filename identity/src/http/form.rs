@@ -1,6 +1,12 @@
 //! Reading request bodies and forms ourselves, so an oversized or malformed
 //! body is an RFC 6749 `invalid_request` (never a 413/500 from a default
 //! extractor), and repeated parameters are refused (RFC 6749 3.1, 3.2).
+//!
+//! Every parameter name and value, in forms, query strings and JSON bodies,
+//! is checked here before anything reaches a query: valid UTF-8 (no silent
+//! replacement), no NUL or other control character but tab and line breaks,
+//! at most [`MAX_VALUE_BYTES`]. PostgreSQL text cannot hold NUL, so without
+//! this a hostile `client_id` would fail differently on the two backends.
 
 use crate::oauth::OAuthError;
 use actix_web::http::header;
@@ -24,6 +30,59 @@ pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Vec<u8
     Ok(body)
 }
 
+/// The longest parameter value accepted (tokens included).
+pub const MAX_VALUE_BYTES: usize = 16 * 1024;
+
+/// Checks one parameter (or JSON string) value; the error names `name`.
+pub fn check_text(name: &str, value: &str) -> Result<(), OAuthError> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter `{}` is longer than {MAX_VALUE_BYTES} bytes",
+            printable(name)
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter `{}` contains a control character",
+            printable(name)
+        )));
+    }
+    Ok(())
+}
+
+/// A name safe to echo in an error description.
+fn printable(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(64).collect()
+}
+
+/// `application/x-www-form-urlencoded` decoding of one name or value
+/// (`+` is a space, `%XX` a byte) that refuses what is not UTF-8 instead of
+/// replacing it.
+pub fn decode_component(raw: &[u8]) -> Result<String, ()> {
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => bytes.push(b' '),
+            b'%' if i + 2 < raw.len()
+                && raw[i + 1].is_ascii_hexdigit()
+                && raw[i + 2].is_ascii_hexdigit() =>
+            {
+                let hex = std::str::from_utf8(&raw[i + 1..i + 3]).map_err(|_| ())?;
+                bytes.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+                i += 2;
+            }
+            b'%' => return Err(()),
+            b => bytes.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(bytes).map_err(|_| ())
+}
+
 /// Parameters of a form or query, each at most once.
 #[derive(Debug, Default)]
 pub struct Params(HashMap<String, String>);
@@ -31,8 +90,18 @@ pub struct Params(HashMap<String, String>);
 impl Params {
     pub fn parse(bytes: &[u8]) -> Result<Params, OAuthError> {
         let mut map = HashMap::new();
-        for (key, value) in url::form_urlencoded::parse(bytes) {
-            if map.insert(key.to_string(), value.to_string()).is_some() {
+        for pair in bytes.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (raw_key, raw_value) = match pair.iter().position(|b| *b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let malformed =
+                || OAuthError::invalid_request("the parameters are not valid UTF-8 form encoding");
+            let key = decode_component(raw_key).map_err(|_| malformed())?;
+            let value = decode_component(raw_value).map_err(|_| malformed())?;
+            check_text(&key, &key)?;
+            check_text(&key, &value)?;
+            if map.insert(key.clone(), value).is_some() {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter `{key}` appears more than once"
                 )));
@@ -97,8 +166,38 @@ mod tests {
 
     #[test]
     fn values_are_form_decoded() {
-        let p = Params::parse(b"scope=openid+email&x=%26").unwrap();
+        let p = Params::parse(b"scope=openid+email&x=%26&e=&f&u=%C3%A9").unwrap();
         assert_eq!(p.get("scope"), Some("openid email"));
         assert_eq!(p.get("x"), Some("&"));
+        assert_eq!(p.get("e"), Some(""));
+        assert_eq!(p.get("f"), Some(""));
+        assert_eq!(p.get("u"), Some("é"));
+    }
+
+    #[test]
+    fn hostile_values_are_refused() {
+        for bad in [
+            &b"client_id=a%00b"[..],
+            b"client_id=%1B[31m",
+            b"client_id=%7F",
+            b"client_id=%C3%28",
+            b"client_id=%FF",
+            b"client_id=%G1",
+            b"client_id=%4",
+            b"client_id=%+1",
+            b"a%00=1",
+        ] {
+            let err = Params::parse(bad).unwrap_err();
+            assert_eq!(
+                err.code(),
+                "invalid_request",
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let long = format!("state={}", "a".repeat(MAX_VALUE_BYTES + 1));
+        assert!(Params::parse(long.as_bytes()).is_err());
+        // Line breaks and tabs are text (a multi-line reason, say).
+        assert!(Params::parse(b"text=a%0D%0Ab%09c").is_ok());
     }
 }

@@ -66,8 +66,25 @@ pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
         ));
     }
     let bytes = form::read_body(body, app.config.max_body_bytes).await?;
-    serde_json::from_slice(&bytes)
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))?;
+    check_json_strings("", &value)?;
+    serde_json::from_value(value)
         .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))
+}
+
+/// Applies [`form::check_text`] to every key and string in a JSON body.
+fn check_json_strings(path: &str, value: &serde_json::Value) -> Result<(), OAuthError> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => form::check_text(path, s),
+        Value::Array(items) => items.iter().try_for_each(|v| check_json_strings(path, v)),
+        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
+            form::check_text(k, k)?;
+            check_json_strings(k, v)
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The user behind the bearer token, which a first-party client must hold

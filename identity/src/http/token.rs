@@ -29,13 +29,12 @@ fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, String)>, OAut
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
-    let decode = |s: &str| -> String {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+    let decode = |s: &str| -> Result<String, OAuthError> {
+        let text = form::decode_component(s.as_bytes()).map_err(|_| bad())?;
+        form::check_text("client credentials", &text).map_err(|_| bad())?;
+        Ok(text)
     };
-    Ok(Some((decode(id), decode(secret))))
+    Ok(Some((decode(id)?, decode(secret)?)))
 }
 
 /// The form and the client's credentials from it and the headers.

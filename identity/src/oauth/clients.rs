@@ -289,6 +289,10 @@ impl Clients {
     /// nobody can change a client during that outage anyway, and
     /// client_credentials keeps working.
     pub async fn get(&self, client_id: &str) -> Result<Option<Client>, StoreError> {
+        if client_id.contains('\0') {
+            // No client id holds NUL, and PostgreSQL text could not take it.
+            return Ok(None);
+        }
         let key = client_id.to_string();
         if let Some(client) = self.cache.get(&key) {
             return Ok(Some(client));
