@@ -90,7 +90,7 @@ impl App {
                     url: redact_url(url),
                     source,
                 })?,
-            None => Ephemeral::in_process(),
+            None => Ephemeral::in_process_with_capacity(config.memory_store_max_entries),
         };
         let (kek, kek_source) = KeyEncryptionKey::load(&config)?;
         let keys = KeyService::start(

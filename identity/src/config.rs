@@ -66,6 +66,9 @@ pub struct Config {
     /// Comma-separated CIDR blocks of reverse proxies whose
     /// `X-Forwarded-For` / `Forwarded` headers are believed; empty: none.
     pub trusted_proxies: String,
+    /// The in-process store's capacity (embedded mode); past it, pending
+    /// requests and ceremonies are evicted first.
+    pub memory_store_max_entries: usize,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             passkey_recent_auth_secs: 300,
             passkey_counter_regression: "refuse".into(),
             trusted_proxies: String::new(),
+            memory_store_max_entries: crate::store::memory_default_max_entries(),
         }
     }
 }
@@ -206,6 +210,7 @@ impl Config {
             ("passkey_recent_auth_secs", Int),
             ("passkey_counter_regression", Str),
             ("trusted_proxies", Str),
+            ("memory_store_max_entries", Int),
         ]
         .into_iter()
         .collect()
@@ -274,6 +279,9 @@ impl Config {
         }
         crate::net::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| invalid("trusted_proxies", &e))?;
+        if self.memory_store_max_entries < 1000 {
+            return Err(invalid("memory_store_max_entries", "must be at least 1000"));
+        }
         if self.db_pool_size == 0 {
             return Err(invalid("db_pool_size", "must be at least 1"));
         }

@@ -57,6 +57,18 @@ impl Metrics {
         }
     }
 
+    /// The in-process store's gauges (embedded mode only).
+    pub fn render_memory_store(entries: usize, evicted: u64) -> String {
+        format!(
+            "# HELP tessera_memory_store_entries Values held by the in-process store.\n\
+             # TYPE tessera_memory_store_entries gauge\n\
+             tessera_memory_store_entries {entries}\n\
+             # HELP tessera_memory_store_evictions_total Pending requests and ceremonies evicted because the store was full.\n\
+             # TYPE tessera_memory_store_evictions_total counter\n\
+             tessera_memory_store_evictions_total {evicted}\n"
+        )
+    }
+
     pub fn render(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();

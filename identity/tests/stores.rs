@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use std::path::PathBuf;
 use tessera_identity::config::DatabaseKind;
-use tessera_identity::store::{Db, DbConnection, Ephemeral, StoreError};
+use tessera_identity::store::ephemeral::{AttemptPolicy, Reservation};
+use tessera_identity::store::{Db, DbConnection, Ephemeral, Key, StoreError};
 use tessera_schema::rows::*;
 use tessera_schema::tables::*;
 
@@ -241,22 +242,36 @@ async fn unreachable_postgres_reports_its_real_error() {
 }
 
 async fn ephemeral_semantics(store: Ephemeral) {
-    store.put("a", b"1", 60).await.unwrap();
-    assert_eq!(store.get("a").await.unwrap().as_deref(), Some(&b"1"[..]));
-    assert_eq!(store.take("a").await.unwrap().as_deref(), Some(&b"1"[..]));
-    assert_eq!(store.take("a").await.unwrap(), None, "take is single use");
-    assert_eq!(store.incr("n", 60).await.unwrap(), 1);
-    assert_eq!(store.incr("n", 60).await.unwrap(), 2);
-    store.put("gone", b"x", 1).await.unwrap();
+    store.put(Key::Code("a"), b"1", 60).await.unwrap();
+    assert_eq!(
+        store.get(Key::Code("a")).await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+    assert_eq!(
+        store.take(Key::Code("a")).await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+    assert_eq!(
+        store.take(Key::Code("a")).await.unwrap(),
+        None,
+        "take is single use"
+    );
+    assert_eq!(store.incr(Key::IpFailures("n"), 60).await.unwrap(), 1);
+    assert_eq!(store.incr(Key::IpFailures("n"), 60).await.unwrap(), 2);
+    store.put(Key::Code("gone"), b"x", 1).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(store.get("gone").await.unwrap(), None, "values expire");
+    assert_eq!(
+        store.get(Key::Code("gone")).await.unwrap(),
+        None,
+        "values expire"
+    );
     // Racing takers: exactly one wins.
-    store.put("code", b"c", 60).await.unwrap();
+    store.put(Key::Code("code"), b"c", 60).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let s = store.clone();
         tasks.push(tokio::spawn(async move {
-            s.take("code").await.unwrap().is_some()
+            s.take(Key::Code("code")).await.unwrap().is_some()
         }));
     }
     let mut winners = 0;
@@ -264,7 +279,36 @@ async fn ephemeral_semantics(store: Ephemeral) {
         winners += t.await.unwrap() as usize;
     }
     assert_eq!(winners, 1);
-    store.delete("n").await.unwrap();
+    store.delete(Key::IpFailures("n")).await.unwrap();
+    // Attempt reservations: of 20 at once, exactly `max` are allowed.
+    let policy = AttemptPolicy {
+        max: 5,
+        base_lock_secs: 30,
+        max_lock_secs: 900,
+        window_secs: 60,
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.reserve_attempt(Key::LoginAttempts("acct"), &policy, 1_000)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        allowed += (t.await.unwrap() == Reservation::Allowed) as usize;
+    }
+    assert_eq!(allowed, 5);
+    assert_eq!(
+        store
+            .reserve_attempt(Key::LoginAttempts("acct"), &policy, 1_000)
+            .await
+            .unwrap(),
+        Reservation::Locked { retry_after: 30 }
+    );
+    store.delete(Key::LoginAttempts("acct")).await.unwrap();
 }
 
 #[tokio::test]
@@ -282,12 +326,15 @@ async fn redis_store_semantics_and_prefix_isolation() {
     ephemeral_semantics(store.clone()).await;
     // Two connections (two provider processes) see one value once.
     let other = Ephemeral::redis(&url, &prefix).await.unwrap();
-    store.put("shared", b"v", 60).await.unwrap();
-    let (a, b) = tokio::join!(store.take("shared"), other.take("shared"));
+    store.put(Key::Code("shared"), b"v", 60).await.unwrap();
+    let (a, b) = tokio::join!(
+        store.take(Key::Code("shared")),
+        other.take(Key::Code("shared"))
+    );
     assert_eq!(a.unwrap().is_some() as u8 + b.unwrap().is_some() as u8, 1);
     // Another prefix does not see this one's keys.
     let foreign = Ephemeral::redis(&url, "tessera-other:").await.unwrap();
-    store.put("k", b"v", 60).await.unwrap();
-    assert_eq!(foreign.get("k").await.unwrap(), None);
-    store.delete("k").await.unwrap();
+    store.put(Key::Code("k"), b"v", 60).await.unwrap();
+    assert_eq!(foreign.get(Key::Code("k")).await.unwrap(), None);
+    store.delete(Key::Code("k")).await.unwrap();
 }

@@ -2,7 +2,7 @@
 //! cookie holds a 256-bit random value; the store holds only its hash.
 
 use crate::crypto::{random_token, secret_hash};
-use crate::store::{Ephemeral, StoreError};
+use crate::store::{Ephemeral, Key, StoreError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,8 +32,8 @@ impl SessionStore {
         self.ttl_secs
     }
 
-    fn key(cookie: &str) -> String {
-        format!("session:{}", secret_hash(cookie))
+    fn hash(cookie: &str) -> String {
+        secret_hash(cookie)
     }
 
     /// Starts a session; returns the cookie value and the session.
@@ -52,17 +52,22 @@ impl SessionStore {
             expires_at: now + self.ttl_secs,
         };
         self.store
-            .put_json(&Self::key(&cookie), &session, self.ttl_secs)
+            .put_json(Key::Session(&Self::hash(&cookie)), &session, self.ttl_secs)
             .await?;
         Ok((cookie, session))
     }
 
     pub async fn get(&self, cookie: &str, now: i64) -> Result<Option<BrowserSession>, StoreError> {
-        let session: Option<BrowserSession> = self.store.get_json(&Self::key(cookie)).await?;
+        let session: Option<BrowserSession> = self
+            .store
+            .get_json(Key::Session(&Self::hash(cookie)))
+            .await?;
         Ok(session.filter(|s| s.expires_at > now))
     }
 
     pub async fn end(&self, cookie: &str) -> Result<Option<BrowserSession>, StoreError> {
-        self.store.take_json(&Self::key(cookie)).await
+        self.store
+            .take_json(Key::Session(&Self::hash(cookie)))
+            .await
     }
 }

@@ -14,7 +14,7 @@
 
 use crate::crypto::{b64, sha256};
 use crate::store::ephemeral::{AttemptPolicy, Reservation};
-use crate::store::{Ephemeral, StoreError};
+use crate::store::{Ephemeral, Key, StoreError};
 
 const BASE_LOCK_SECS: i64 = 30;
 const MAX_LOCK_SECS: i64 = 15 * 60;
@@ -39,12 +39,12 @@ pub enum Account<'a> {
 impl Account<'_> {
     /// Hashed, so usernames (which may be emails) are not stored in the
     /// clear in Redis.
-    fn key(&self) -> String {
+    fn hash(&self) -> String {
         let raw = match self {
             Account::User(id) => format!("user:{id}"),
             Account::Unknown(login) => format!("login:{}", login.trim().to_lowercase()),
         };
-        format!("throttle:acct:{}", b64(&sha256(raw.as_bytes())))
+        b64(&sha256(raw.as_bytes()))
     }
 }
 
@@ -63,13 +63,6 @@ fn policy(max: i64) -> AttemptPolicy {
     }
 }
 
-fn ip_keys(ip: &str) -> (String, String) {
-    (
-        format!("throttle:fail:ip:{ip}"),
-        format!("throttle:lock:ip:{ip}"),
-    )
-}
-
 impl LoginThrottle {
     pub fn new(store: Ephemeral, limits: ThrottleLimits) -> LoginThrottle {
         LoginThrottle { store, limits }
@@ -83,8 +76,7 @@ impl LoginThrottle {
         ip: &str,
         now: i64,
     ) -> Result<Result<(), i64>, StoreError> {
-        let (_, ip_lock) = ip_keys(ip);
-        if let Some(until) = self.store.get(&ip_lock).await? {
+        if let Some(until) = self.store.get(Key::IpLock(ip)).await? {
             let until: i64 = String::from_utf8_lossy(&until).parse().unwrap_or(0);
             if until > now {
                 return Ok(Err(until - now));
@@ -94,7 +86,7 @@ impl LoginThrottle {
         Ok(
             match self
                 .store
-                .reserve_attempt(&account.key(), &policy, now)
+                .reserve_attempt(Key::LoginAttempts(&account.hash()), &policy, now)
                 .await?
             {
                 Reservation::Allowed => Ok(()),
@@ -106,18 +98,22 @@ impl LoginThrottle {
     /// A failed attempt: the account's was counted when it was reserved;
     /// the IP's is counted now.
     pub async fn record_failure(&self, ip: &str, now: i64) -> Result<(), StoreError> {
-        let (ip_failures, ip_lock) = ip_keys(ip);
-        let failures = self.store.incr(&ip_failures, FAILURE_WINDOW_SECS).await?;
+        let failures = self
+            .store
+            .incr(Key::IpFailures(ip), FAILURE_WINDOW_SECS)
+            .await?;
         if let Some(secs) = policy(self.limits.ip_max_failures).lock_secs(failures) {
             let until = (now + secs).to_string();
-            self.store.put(&ip_lock, until.as_bytes(), secs).await?;
+            self.store
+                .put(Key::IpLock(ip), until.as_bytes(), secs)
+                .await?;
         }
         Ok(())
     }
 
     /// A successful login clears the account's attempts (not the IP's).
     pub async fn record_success(&self, account: Account<'_>) -> Result<(), StoreError> {
-        self.store.delete(&account.key()).await
+        self.store.delete(Key::LoginAttempts(&account.hash())).await
     }
 }
 

@@ -1,5 +1,6 @@
 //! Liveness, readiness and metrics.
 
+use crate::metrics::Metrics;
 use crate::store::outage::StoreName;
 use crate::store::StoreError;
 use crate::App;
@@ -60,5 +61,10 @@ pub async fn readyz(app: web::Data<App>) -> HttpResponse {
 pub async fn metrics(app: web::Data<App>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(app.metrics.render())
+        .body(match app.ephemeral.memory_stats() {
+            Some((entries, evicted)) => {
+                app.metrics.render() + &Metrics::render_memory_store(entries, evicted)
+            }
+            None => app.metrics.render(),
+        })
 }

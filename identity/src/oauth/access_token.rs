@@ -6,7 +6,7 @@
 use super::OAuthError;
 use crate::cache::TtlCache;
 use crate::keys::{Alg, JwtError, KeyRing};
-use crate::store::{Ephemeral, StoreError};
+use crate::store::{Ephemeral, Key, StoreError};
 use crate::App;
 use serde::{Deserialize, Serialize};
 
@@ -46,14 +46,10 @@ pub fn sign(ring: &KeyRing, claims: &AccessClaims) -> Result<String, OAuthError>
     Ok(ring.sign(Alg::Es256, TYP, claims)?)
 }
 
-fn denied_key(jti: &str) -> String {
-    format!("revoked-jti:{jti}")
-}
-
 /// Denies the token until it expires anyway.
 pub async fn deny(store: &Ephemeral, jti: &str, exp: i64, now: i64) -> Result<(), StoreError> {
     if exp > now {
-        store.put(&denied_key(jti), b"1", exp - now).await?;
+        store.put(Key::Revoked(jti), b"1", exp - now).await?;
     }
     Ok(())
 }
@@ -81,7 +77,12 @@ pub async fn validate(app: &App, token: &str, now: i64) -> Result<AccessClaims, 
             claims
         }
     };
-    if app.ephemeral.get(&denied_key(&claims.jti)).await?.is_some() {
+    if app
+        .ephemeral
+        .get(Key::Revoked(&claims.jti))
+        .await?
+        .is_some()
+    {
         return Err(OAuthError::InvalidToken(
             "the access token was revoked".into(),
         ));

@@ -8,7 +8,7 @@ use super::clients::{Client, Clients, GrantType};
 use super::{pkce, scope, OAuthError};
 use crate::accounts::BrowserSession;
 use crate::crypto::random_token;
-use crate::store::{Ephemeral, StoreError};
+use crate::store::{Ephemeral, Key, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// How long a user has to finish the login and consent pages.
@@ -375,13 +375,13 @@ pub fn next_step(
     NextStep::Issue
 }
 
-fn key(id: &str) -> String {
-    format!("authreq:{id}")
-}
-
 pub async fn save(store: &Ephemeral, pending: &PendingAuthorization) -> Result<(), StoreError> {
     store
-        .put_json(&key(&pending.id), pending, PENDING_TTL_SECS)
+        .put_json(
+            Key::AuthorizationRequest(&pending.id),
+            pending,
+            PENDING_TTL_SECS,
+        )
         .await
 }
 
@@ -389,12 +389,12 @@ pub async fn load(store: &Ephemeral, id: &str) -> Result<Option<PendingAuthoriza
     if id.is_empty() || id.len() > 64 {
         return Ok(None);
     }
-    store.get_json(&key(id)).await
+    store.get_json(Key::AuthorizationRequest(id)).await
 }
 
 /// Removes the pending request once a code (or an error) was sent.
 pub async fn finish(store: &Ephemeral, id: &str) -> Result<(), StoreError> {
-    store.delete(&key(id)).await
+    store.delete(Key::AuthorizationRequest(id)).await
 }
 
 #[cfg(test)]

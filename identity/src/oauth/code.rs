@@ -5,7 +5,7 @@
 //! replayed code can revoke them (RFC 6749 section 4.1.2).
 
 use crate::crypto::{random_token, secret_hash};
-use crate::store::{Ephemeral, StoreError};
+use crate::store::{Ephemeral, Key, StoreError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,21 +31,15 @@ pub struct Redemption {
     pub access_exp: i64,
 }
 
-fn code_key(code: &str) -> String {
-    format!("code:{}", secret_hash(code))
-}
-
-fn redeemed_key(code: &str) -> String {
-    format!("code-redeemed:{}", secret_hash(code))
-}
-
 pub async fn issue(
     store: &Ephemeral,
     grant: &CodeGrant,
     ttl_secs: i64,
 ) -> Result<String, StoreError> {
     let code = random_token();
-    store.put_json(&code_key(&code), grant, ttl_secs).await?;
+    store
+        .put_json(Key::Code(&secret_hash(&code)), grant, ttl_secs)
+        .await?;
     Ok(code)
 }
 
@@ -54,7 +48,7 @@ pub async fn take(store: &Ephemeral, code: &str) -> Result<Option<CodeGrant>, St
     if code.is_empty() || code.len() > 128 {
         return Ok(None);
     }
-    store.take_json(&code_key(code)).await
+    store.take_json(Key::Code(&secret_hash(code))).await
 }
 
 /// Remembers what a redemption issued, for as long as the access token
@@ -66,7 +60,9 @@ pub async fn remember_redemption(
     now: i64,
 ) -> Result<(), StoreError> {
     let ttl = (redemption.access_exp - now).max(1);
-    store.put_json(&redeemed_key(code), redemption, ttl).await
+    store
+        .put_json(Key::CodeRedemption(&secret_hash(code)), redemption, ttl)
+        .await
 }
 
 /// The redemption of a code presented again, taken so it is revoked once.
@@ -77,5 +73,7 @@ pub async fn take_redemption(
     if code.is_empty() || code.len() > 128 {
         return Ok(None);
     }
-    store.take_json(&redeemed_key(code)).await
+    store
+        .take_json(Key::CodeRedemption(&secret_hash(code)))
+        .await
 }

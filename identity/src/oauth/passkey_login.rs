@@ -7,6 +7,7 @@ use super::authorize::{self, AuthorizeParams, PendingAuthorization, Refusal};
 use super::{consent, flow, scope, OAuthError};
 use crate::accounts::BrowserSession;
 use crate::passkeys::{AuthenticationStart, CeremonyError};
+use crate::store::Key;
 use crate::App;
 use serde::Serialize;
 use webauthn_rs::prelude::PublicKeyCredential;
@@ -22,10 +23,6 @@ pub enum PasskeyLoginError {
 
 fn binding(client_id: &str) -> String {
     format!("client:{client_id}")
-}
-
-fn pending_key(ceremony_id: &str) -> String {
-    format!("webauthn:authreq:{ceremony_id}")
 }
 
 /// Validates the authorization parameters as /authorize does, then starts
@@ -49,7 +46,7 @@ pub async fn start(
         .await?;
     app.ephemeral
         .put_json(
-            &pending_key(&started.ceremony_id),
+            Key::PasskeyAuthorizationRequest(&started.ceremony_id),
             &pending,
             crate::passkeys::CEREMONY_TTL_SECS,
         )
@@ -82,7 +79,7 @@ pub async fn finish(
         .await?;
     let pending: PendingAuthorization = app
         .ephemeral
-        .take_json(&pending_key(ceremony_id))
+        .take_json(Key::PasskeyAuthorizationRequest(ceremony_id))
         .await
         .map_err(OAuthError::from)?
         .ok_or(CeremonyError::UnknownCeremony)?;

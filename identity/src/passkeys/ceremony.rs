@@ -7,7 +7,7 @@ use super::credentials::{check_name, PasskeyInfo, Passkeys};
 use crate::accounts::{User, UserError, Users};
 use crate::audit::{self, Event, EventKind};
 use crate::crypto::{b64, constant_time_eq, random_token};
-use crate::store::{passkeys as rows, Ephemeral, StoreError};
+use crate::store::{passkeys as rows, Ephemeral, Key, StoreError};
 use serde::{Deserialize, Serialize};
 use tessera_schema::rows::PasskeyRow;
 use webauthn_rs::prelude::{
@@ -98,7 +98,7 @@ fn rejected(e: WebauthnError) -> CeremonyError {
 
 async fn take<T: serde::de::DeserializeOwned>(
     store: &Ephemeral,
-    key: &str,
+    key: Key<'_>,
 ) -> Result<Option<T>, StoreError> {
     store.take_json(key).await
 }
@@ -188,7 +188,7 @@ impl PasskeyService {
         };
         store
             .put_json(
-                &format!("webauthn:reg:{ceremony_id}"),
+                Key::PasskeyRegistration(&ceremony_id),
                 &saved,
                 CEREMONY_TTL_SECS,
             )
@@ -211,7 +211,7 @@ impl PasskeyService {
         if ceremony_id.is_empty() || ceremony_id.len() > 64 {
             return Err(CeremonyError::UnknownCeremony);
         }
-        let saved: RegistrationState = take(store, &format!("webauthn:reg:{ceremony_id}"))
+        let saved: RegistrationState = take(store, Key::PasskeyRegistration(ceremony_id))
             .await?
             .ok_or(CeremonyError::UnknownCeremony)?;
         if !constant_time_eq(saved.binding.as_bytes(), binding.as_bytes()) {
@@ -329,7 +329,7 @@ impl PasskeyService {
         };
         store
             .put_json(
-                &format!("webauthn:auth:{ceremony_id}"),
+                Key::PasskeyAuthentication(&ceremony_id),
                 &saved,
                 CEREMONY_TTL_SECS,
             )
@@ -354,7 +354,7 @@ impl PasskeyService {
         if ceremony_id.is_empty() || ceremony_id.len() > 64 {
             return Err(CeremonyError::UnknownCeremony);
         }
-        let saved: AuthenticationState = take(store, &format!("webauthn:auth:{ceremony_id}"))
+        let saved: AuthenticationState = take(store, Key::PasskeyAuthentication(ceremony_id))
             .await?
             .ok_or(CeremonyError::UnknownCeremony)?;
         if !constant_time_eq(saved.binding.as_bytes(), binding.as_bytes()) {

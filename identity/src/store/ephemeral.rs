@@ -3,6 +3,7 @@
 //! Two implementations with the same semantics: Redis for production (shared
 //! by every provider process) and an in-process map for the embedded default.
 
+pub use super::key_space::Key;
 use super::memory::MemoryStore;
 use super::redis_store::RedisStore;
 use super::StoreError;
@@ -48,8 +49,22 @@ pub enum Ephemeral {
 }
 
 impl Ephemeral {
+    /// The in-process store with the default capacity.
     pub fn in_process() -> Ephemeral {
-        Ephemeral::Memory(Arc::new(MemoryStore::default()))
+        Ephemeral::in_process_with_capacity(super::memory::DEFAULT_MAX_ENTRIES)
+    }
+
+    /// The in-process store holding at most about `max_entries` values.
+    pub fn in_process_with_capacity(max_entries: usize) -> Ephemeral {
+        Ephemeral::Memory(Arc::new(MemoryStore::with_capacity(max_entries)))
+    }
+
+    /// Entries held and entries evicted so far (in-process store only).
+    pub fn memory_stats(&self) -> Option<(usize, u64)> {
+        match self {
+            Ephemeral::Memory(m) => Some(m.stats()),
+            Ephemeral::Redis(_) => None,
+        }
     }
 
     pub async fn redis(url: &str, prefix: &str) -> Result<Ephemeral, StoreError> {
@@ -64,50 +79,47 @@ impl Ephemeral {
     }
 
     /// Stores `value` under `key` for `ttl_secs` seconds, replacing any value.
-    pub async fn put(&self, key: &str, value: &[u8], ttl_secs: i64) -> Result<(), StoreError> {
+    pub async fn put(&self, key: Key<'_>, value: &[u8], ttl_secs: i64) -> Result<(), StoreError> {
         let ttl = ttl_secs.max(1) as u64;
         match self {
-            Ephemeral::Memory(m) => {
-                m.put(key, value, ttl);
-                Ok(())
-            }
-            Ephemeral::Redis(r) => r.put(key, value, ttl).await,
+            Ephemeral::Memory(m) => m.put(&key.render(), value, ttl, key.evictable()),
+            Ephemeral::Redis(r) => r.put(&key.render(), value, ttl).await,
         }
     }
 
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn get(&self, key: Key<'_>) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
-            Ephemeral::Memory(m) => Ok(m.get(key)),
-            Ephemeral::Redis(r) => r.get(key).await,
+            Ephemeral::Memory(m) => Ok(m.get(&key.render())),
+            Ephemeral::Redis(r) => r.get(&key.render()).await,
         }
     }
 
     /// Removes and returns the value in one atomic step: of two callers
     /// racing for the same key, at most one gets it.
-    pub async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn take(&self, key: Key<'_>) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
-            Ephemeral::Memory(m) => Ok(m.take(key)),
-            Ephemeral::Redis(r) => r.take(key).await,
+            Ephemeral::Memory(m) => Ok(m.take(&key.render())),
+            Ephemeral::Redis(r) => r.take(&key.render()).await,
         }
     }
 
-    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+    pub async fn delete(&self, key: Key<'_>) -> Result<(), StoreError> {
         match self {
             Ephemeral::Memory(m) => {
-                m.take(key);
+                m.take(&key.render());
                 Ok(())
             }
-            Ephemeral::Redis(r) => r.delete(key).await,
+            Ephemeral::Redis(r) => r.delete(&key.render()).await,
         }
     }
 
     /// Increments a counter that expires `ttl_secs` after its first
     /// increment; returns the new count.
-    pub async fn incr(&self, key: &str, ttl_secs: i64) -> Result<i64, StoreError> {
+    pub async fn incr(&self, key: Key<'_>, ttl_secs: i64) -> Result<i64, StoreError> {
         let ttl = ttl_secs.max(1) as u64;
         match self {
-            Ephemeral::Memory(m) => Ok(m.incr(key, ttl)),
-            Ephemeral::Redis(r) => r.incr(key, ttl).await,
+            Ephemeral::Memory(m) => Ok(m.incr(&key.render(), ttl)),
+            Ephemeral::Redis(r) => r.incr(&key.render(), ttl).await,
         }
     }
 
@@ -119,13 +131,13 @@ impl Ephemeral {
     /// for twice as long.
     pub async fn reserve_attempt(
         &self,
-        key: &str,
+        key: Key<'_>,
         policy: &AttemptPolicy,
         now: i64,
     ) -> Result<Reservation, StoreError> {
         match self {
-            Ephemeral::Memory(m) => Ok(m.reserve_attempt(key, policy, now)),
-            Ephemeral::Redis(r) => r.reserve_attempt(key, policy, now).await,
+            Ephemeral::Memory(m) => Ok(m.reserve_attempt(&key.render(), policy, now)),
+            Ephemeral::Redis(r) => r.reserve_attempt(&key.render(), policy, now).await,
         }
     }
 
@@ -139,7 +151,7 @@ impl Ephemeral {
 
     pub async fn put_json<T: Serialize>(
         &self,
-        key: &str,
+        key: Key<'_>,
         value: &T,
         ttl_secs: i64,
     ) -> Result<(), StoreError> {
@@ -147,11 +159,17 @@ impl Ephemeral {
         self.put(key, &bytes, ttl_secs).await
     }
 
-    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        key: Key<'_>,
+    ) -> Result<Option<T>, StoreError> {
         decode(self.get(key).await?)
     }
 
-    pub async fn take_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+    pub async fn take_json<T: DeserializeOwned>(
+        &self,
+        key: Key<'_>,
+    ) -> Result<Option<T>, StoreError> {
         decode(self.take(key).await?)
     }
 }

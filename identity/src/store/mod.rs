@@ -8,6 +8,7 @@ pub mod clients;
 pub mod consents;
 pub mod db;
 pub mod ephemeral;
+pub mod key_space;
 pub mod keys;
 mod memory;
 pub mod outage;
@@ -17,7 +18,12 @@ pub mod refresh;
 pub mod users;
 
 pub use db::{Db, DbConnection};
-pub use ephemeral::Ephemeral;
+
+/// The default capacity of the in-process store.
+pub fn memory_default_max_entries() -> usize {
+    memory::DEFAULT_MAX_ENTRIES
+}
+pub use ephemeral::{Ephemeral, Key};
 
 /// Errors of the storage layer. Callers log the cause and answer with a
 /// generic server error; the text is never sent to a client.
@@ -40,6 +46,9 @@ pub enum StoreError {
     /// A call to the store took longer than its bound.
     #[error("the {0} store did not answer in time")]
     Timeout(outage::StoreName),
+    /// The in-process store is full of state it may not evict.
+    #[error("the in-process store is full")]
+    Full,
     /// The store failed moments ago; the call was not tried (see [`outage`]).
     #[error("the {0} store is unavailable")]
     Unavailable(outage::StoreName),
@@ -59,6 +68,7 @@ impl StoreError {
         use outage::StoreName;
         match self {
             StoreError::Timeout(store) | StoreError::Unavailable(store) => Some(*store),
+            StoreError::Full => Some(StoreName::Ephemeral),
             StoreError::Connect(_) | StoreError::Pool(_) => Some(StoreName::Database),
             StoreError::Database(Diesel::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,

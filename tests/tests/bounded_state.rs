@@ -1,0 +1,70 @@
+//! The in-process store (embedded mode) stays bounded under an unauthenticated flood: pending
+//! authorization requests are evicted past `memory_store_max_entries`, while sessions and
+//! revocations are kept; the metrics show the size and the evictions.
+
+use tessera_tests::oauth::{self, http, login_and_exchange};
+use tessera_tests::{Authorize, Backend, ClientSpec, Provider, PASSWORD};
+
+fn gauge(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{metrics}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_authorization_requests_is_bounded() {
+    let p = Provider::start_with(
+        Backend::Embedded,
+        &[("TESSERA_MEMORY_STORE_MAX_ENTRIES", "1000")],
+    );
+    let admin = p.admin();
+    let user = admin.add_user("alice", PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Web").first_party());
+    let browser = p.browser();
+    let tokens = login_and_exchange(&browser, &p.server, &client, &user).await;
+    let revoked = login_and_exchange(&browser, &p.server, &client, &user).await;
+    oauth::revoke(&p.server, client.auth(), &revoked.access_token, None).await;
+
+    // 3000 anonymous authorization requests, each leaving a pending request behind.
+    let flood = Authorize::new(&p.server, &client).url();
+    let http = http();
+    for i in 0..3000 {
+        let resp = http.get(&flood).send().await.expect("GET /authorize");
+        assert_eq!(resp.status().as_u16(), 303, "flood request {i}");
+    }
+
+    let metrics = http
+        .get(p.server.url("/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    let entries = gauge(&metrics, "tessera_memory_store_entries");
+    let evicted = gauge(&metrics, "tessera_memory_store_evictions_total");
+    eprintln!(
+        "bounded state: 3000 pending requests into 1000 entries: {entries} held, {evicted} evicted"
+    );
+    assert!(entries <= 1000, "{entries} entries held");
+    assert!(evicted >= 2000, "{evicted} evicted");
+
+    // The browser session, the tokens and the revocation all survived the flood.
+    assert!(
+        tessera_tests::steps::session_alive(
+            &browser,
+            &p.server,
+            &Authorize::new(&p.server, &client)
+        )
+        .await,
+        "the session was evicted"
+    );
+    assert!(oauth::is_active(&p.server, client.auth(), &tokens.access_token).await);
+    assert!(
+        !oauth::is_active(&p.server, client.auth(), &revoked.access_token).await,
+        "a revocation was evicted"
+    );
+    // A fresh sign-in still works.
+    login_and_exchange(&p.browser(), &p.server, &client, &user).await;
+}
