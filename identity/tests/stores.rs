@@ -13,7 +13,7 @@ use tessera_schema::rows::*;
 use tessera_schema::tables::*;
 
 /// Migrations shipped per backend (the folders must stay in step).
-const MIGRATIONS: usize = 3;
+const MIGRATIONS: usize = 4;
 
 fn pg_admin_url() -> String {
     std::env::var("TESSERA_TEST_PG_URL")
@@ -81,6 +81,7 @@ fn round_trip_every_table(conn: &mut DbConnection) -> Result<(), StoreError> {
         created_at: 1,
         updated_at: 2,
         passkey_second_factor: true,
+        sessions_not_before_ms: 0,
     };
     diesel::insert_into(users::table)
         .values(&user)

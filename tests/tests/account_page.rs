@@ -8,7 +8,74 @@ use tessera_tests::authenticator::Authenticator;
 use tessera_tests::passkeys::{enroll, provider, sign_in_on_login_page};
 use tessera_tests::{both_backends, Backend, ClientSpec, PASSWORD};
 
-both_backends!(passwordless_account_manages_its_passkey);
+both_backends!(
+    passwordless_account_manages_its_passkey,
+    removing_a_passkey_ends_the_other_sessions_not_this_one
+);
+
+/// Removing a credential ends the user's other browser sessions and grants; the session that
+/// removed it goes on under a new cookie.
+async fn removing_a_passkey_ends_the_other_sessions_not_this_one(backend: Backend) {
+    let p = provider(backend);
+    let admin = p.admin();
+    let user = admin.add_user("alice", PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
+    let mut authn = Authenticator::new();
+    enroll(&p, &client, &user, &mut authn).await;
+
+    // Another device: a browser session and a grant.
+    let other = p.browser();
+    let tokens = tessera_tests::oauth::login_and_exchange(&other, &p.server, &client, &user).await;
+
+    // This browser signs in with the password on the account page.
+    let browser = p.browser();
+    let start = browser.get(&p.server.url("/account")).await;
+    let login = browser.follow(start.expect_location().as_str()).await;
+    let done = browser.submit_login(&login, "alice", PASSWORD).await;
+    assert_eq!(
+        done.expect_location().path(),
+        "/account",
+        "{}",
+        done.describe()
+    );
+    let page = browser.get(&p.server.url("/account")).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.describe());
+    let removed = browser
+        .post_form(
+            &p.server.url("/account/passkeys/remove"),
+            &[
+                ("csrf_token".into(), hidden_value(&page.body, "csrf_token")),
+                ("id".into(), hidden_value(&page.body, "id")),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status.as_u16(), 303, "{}", removed.describe());
+    assert!(
+        removed.sets_cookie("tessera_session"),
+        "no new session cookie"
+    );
+
+    let page = browser.get(&p.server.url("/account")).await;
+    assert_eq!(
+        page.status.as_u16(),
+        200,
+        "this session ended: {}",
+        page.describe()
+    );
+    assert!(
+        !tessera_tests::steps::session_alive(
+            &other,
+            &p.server,
+            &tessera_tests::Authorize::new(&p.server, &client)
+        )
+        .await,
+        "the other browser's session survived the removal"
+    );
+    assert!(
+        !tessera_tests::oauth::is_active(&p.server, client.auth(), &tokens.access_token).await,
+        "the other device's access token survived the removal"
+    );
+}
 
 fn hidden_value(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");

@@ -11,4 +11,5 @@ pub use login::{authenticate, LoginError};
 pub use password::{PasswordHasher, PasswordPolicy, Verified};
 pub use session::{BrowserSession, SessionStore};
 pub use throttle::{LoginThrottle, ThrottleLimits};
+pub(crate) use users::end_grants_and_sessions;
 pub use users::{NewUser, User, UserError, Users};

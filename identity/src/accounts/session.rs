@@ -1,6 +1,7 @@
 //! The provider's browser session (single sign-on across clients). The
 //! cookie holds a 256-bit random value; the store holds only its hash.
 
+use super::users::{User, UserError, Users};
 use crate::crypto::{random_token, secret_hash};
 use crate::store::{Ephemeral, Key, StoreError};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,20 @@ pub struct BrowserSession {
     /// RFC 8176 methods used at `auth_time`.
     pub amr: Vec<String>,
     pub expires_at: i64,
+    /// When this cookie was issued (unix ms): at sign-in, or when the
+    /// session was carried over to a new cookie after its own user changed
+    /// a credential.
+    #[serde(default)]
+    pub issued_at_ms: i64,
+}
+
+impl BrowserSession {
+    /// The one live-session rule: the user is enabled and no credential of
+    /// theirs changed since this cookie was issued (a change ends every
+    /// other browser session, see `end_grants_and_sessions`).
+    pub fn is_live_for(&self, user: &User) -> bool {
+        !user.disabled && self.issued_at_ms >= user.sessions_not_before_ms
+    }
 }
 
 #[derive(Clone)]
@@ -50,6 +65,7 @@ impl SessionStore {
             auth_time: now,
             amr,
             expires_at: now + self.ttl_secs,
+            issued_at_ms: crate::clock::now_ms(),
         };
         self.store
             .put_json(Key::Session(&Self::hash(&cookie)), &session, self.ttl_secs)
@@ -63,6 +79,39 @@ impl SessionStore {
             .get_json(Key::Session(&Self::hash(cookie)))
             .await?;
         Ok(session.filter(|s| s.expires_at > now))
+    }
+
+    /// The session behind `cookie` with its user, when it is live for them.
+    pub async fn live(
+        &self,
+        users: &Users,
+        cookie: &str,
+        now: i64,
+    ) -> Result<Option<(BrowserSession, User)>, UserError> {
+        let Some(session) = self.get(cookie, now).await? else {
+            return Ok(None);
+        };
+        Ok(users
+            .by_id(&session.user_id)
+            .await?
+            .filter(|user| session.is_live_for(user))
+            .map(|user| (session, user)))
+    }
+
+    /// Carries a session over to a new cookie issued `now`, after its own
+    /// user changed a credential: the other sessions end, this one goes on
+    /// (same `sid`, `auth_time` and methods). Returns the new cookie.
+    pub async fn reissue(&self, cookie: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let Some(mut session) = self.end(cookie).await? else {
+            return Ok(None);
+        };
+        let fresh = random_token();
+        session.issued_at_ms = crate::clock::now_ms();
+        let ttl = (session.expires_at - now).max(1);
+        self.store
+            .put_json(Key::Session(&Self::hash(&fresh)), &session, ttl)
+            .await?;
+        Ok(Some(fresh))
     }
 
     pub async fn end(&self, cookie: &str) -> Result<Option<BrowserSession>, StoreError> {

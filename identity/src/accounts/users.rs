@@ -35,6 +35,9 @@ pub struct User {
     pub passkey_second_factor: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Browser sessions issued before this (unix ms) are over.
+    #[serde(skip)]
+    pub sessions_not_before_ms: i64,
 }
 
 impl From<UserRow> for User {
@@ -50,6 +53,7 @@ impl From<UserRow> for User {
             disabled: r.disabled,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            sessions_not_before_ms: r.sessions_not_before_ms,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Users {
             created_at: now,
             updated_at: now,
             passkey_second_factor: false,
+            sessions_not_before_ms: 0,
         };
         let stored = row.clone();
         match self.db.run(move |c| rows::insert(c, &stored)).await {
@@ -217,14 +222,19 @@ impl Users {
     ) -> Result<(), UserError> {
         check_password(&password)?;
         let hash = self.hasher.hash(password).await.map_err(UserError::Hash)?;
-        self.store_hash(id, hash, now).await?;
-        audit::record(
-            &self.db,
-            Event::new(EventKind::PasswordChanged).user(id),
-            now,
-        )
-        .await;
-        Ok(())
+        let id = id.to_string();
+        let found = self
+            .db
+            .transaction(move |c| {
+                if !rows::set_password_hash(c, &id, Some(&hash), now)? {
+                    return Ok(false);
+                }
+                end_grants_and_sessions(c, &id, now)?;
+                audit::record_in(c, Event::new(EventKind::PasswordChanged).user(&id), now)?;
+                Ok(true)
+            })
+            .await?;
+        found.then_some(()).ok_or(UserError::NotFound)
     }
 
     /// Stores an already computed hash (the rehash-on-login upgrade).
@@ -261,6 +271,7 @@ impl Users {
                     )));
                 }
                 rows::set_second_factor(c, &id, on, now)?;
+                end_grants_and_sessions(c, &id, now)?;
                 Ok(Ok(()))
             })
             .await?;
@@ -287,6 +298,7 @@ impl Users {
                     )));
                 }
                 rows::set_password_hash(c, &id, None, now)?;
+                end_grants_and_sessions(c, &id, now)?;
                 audit::record_in(c, Event::new(EventKind::PasswordChanged).user(&id), now)?;
                 Ok(Ok(()))
             })
@@ -302,7 +314,7 @@ impl Users {
             .transaction(move |c| {
                 let found = rows::set_disabled(c, &id, disabled, now)?;
                 if found && disabled {
-                    crate::store::refresh::revoke_user_families(c, &id, now)?;
+                    end_grants_and_sessions(c, &id, now)?;
                 }
                 if found {
                     let kind = if disabled {
@@ -317,6 +329,21 @@ impl Users {
             .await?;
         found.then_some(()).ok_or(UserError::NotFound)
     }
+}
+
+/// What a credential change (password set or removed, passkey removed,
+/// second factor switched, account disabled) ends, inside the caller's
+/// transaction: every grant of the user, so their refresh tokens and,
+/// through the grant check, their access tokens stop working at once; and
+/// every browser session issued before `now` (`BrowserSession::is_live_for`).
+pub(crate) fn end_grants_and_sessions(
+    c: &mut crate::store::DbConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    crate::store::refresh::revoke_user_families(c, user_id, now)?;
+    rows::end_sessions(c, user_id, now, crate::clock::now_ms())?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -31,23 +31,17 @@ struct Signed {
 /// The signed-in user, or the response that sends the browser to sign in.
 async fn signed_in(app: &App, req: &HttpRequest, now: i64) -> Result<Signed, HttpResponse> {
     if let Some(cookie) = cookies::read(req, cookies::SESSION) {
-        let session = app
+        let live = app
             .sessions
-            .get(&cookie, now)
+            .live(&app.users, &cookie, now)
             .await
             .map_err(|e| internal_page(&e))?;
-        if let Some(session) = session {
-            match app.users.by_id(&session.user_id).await {
-                Ok(Some(user)) if !user.disabled && session.auth_time >= user.updated_at => {
-                    return Ok(Signed {
-                        cookie,
-                        session,
-                        user,
-                    })
-                }
-                Ok(_) => {}
-                Err(e) => return Err(internal_page(&e)),
-            }
+        if let Some((session, user)) = live {
+            return Ok(Signed {
+                cookie,
+                session,
+                user,
+            });
         }
     }
     Err(start_sign_in(app, req, false, now).await)
@@ -204,7 +198,20 @@ pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
         .passkeys()
         .remove(&signed.user.id, params.get("id").unwrap_or(""), now)
         .await;
-    outcome(&app, &signed, now, result).await
+    let removed = result.is_ok();
+    let mut response = outcome(&app, &signed, now, result).await;
+    if removed {
+        // Removing a credential ends the user's other sessions; this one,
+        // where they just proved who they are, goes on under a new cookie.
+        match app.sessions.reissue(&signed.cookie, now).await {
+            Ok(Some(fresh)) => {
+                let _ = response.add_cookie(&cookies::session(&app, fresh));
+            }
+            Ok(None) => {}
+            Err(e) => return internal_page(&e),
+        }
+    }
+    response
 }
 
 /// JSON answers for the page's script.

@@ -102,7 +102,8 @@ async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessCla
     };
     let claims = access_token::validate(app, &token, now)
         .await
-        .map_err(|e| bearer(Some(&e)))?;
+        .map_err(|e| bearer(Some(&e)))?
+        .claims;
     let Some(auth_time) = claims.auth_time.filter(|_| claims.has_user()) else {
         return Err(bearer(Some(&OAuthError::InvalidToken(
             "the token was not issued to a user".into(),

@@ -4,6 +4,7 @@
 //! promised (introspection, userinfo).
 
 use super::OAuthError;
+use crate::accounts::User;
 use crate::cache::TtlCache;
 use crate::keys::{Alg, JwtError, KeyRing};
 use crate::store::{Ephemeral, Key, StoreError};
@@ -29,6 +30,10 @@ pub struct AccessClaims {
     pub acr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
+    /// The grant (refresh-token family) a user's token comes from: revoking
+    /// the grant, its refresh token, or the user's credentials ends it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub grant_id: Option<String>,
 }
 
 impl AccessClaims {
@@ -63,9 +68,55 @@ pub type VerifiedTokens = TtlCache<Vec<u8>, AccessClaims>;
 /// How long a verified token is remembered (at most until it expires).
 const VERIFIED_TTL_SECS: i64 = 300;
 
+/// A valid access token and, for a user's token, the user it speaks for.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub claims: AccessClaims,
+    pub user: Option<User>,
+}
+
 /// Verifies an access token: signature by a published key with that key's
-/// algorithm, `typ: at+jwt`, issuer, audience, expiry, and the deny-list.
-pub async fn validate(app: &App, token: &str, now: i64) -> Result<AccessClaims, OAuthError> {
+/// algorithm, `typ: at+jwt`, issuer, audience, expiry, the deny-list, and
+/// for a user's token that the user is enabled and its grant not revoked
+/// (one durable read, which the user lookup needed anyway).
+pub async fn validate(app: &App, token: &str, now: i64) -> Result<Validated, OAuthError> {
+    let claims = validate_unrevoked(app, token, now).await?;
+    let user = if claims.has_user() {
+        Some(live_user(app, &claims).await?)
+    } else {
+        None
+    };
+    Ok(Validated { claims, user })
+}
+
+/// The user of a token whose user is enabled and whose grant (refresh
+/// family) is not revoked; otherwise `invalid_token`.
+async fn live_user(app: &App, claims: &AccessClaims) -> Result<User, OAuthError> {
+    let (user_id, grant_id) = (claims.sub.clone(), claims.grant_id.clone());
+    let (row, grant_live) = app
+        .db
+        .run(move |c| {
+            let row = crate::store::users::by_id(c, &user_id)?;
+            let grant_live = match &grant_id {
+                Some(id) => crate::store::refresh::family_of_user(c, id, &user_id)?
+                    .is_some_and(|family| family.revoked_at.is_none()),
+                // Issued before tokens named their grant; expires soon.
+                None => true,
+            };
+            Ok((row, grant_live))
+        })
+        .await?;
+    match row {
+        Some(row) if grant_live && !row.disabled => Ok(User::from(row)),
+        _ => Err(OAuthError::InvalidToken(
+            "the access token was revoked".into(),
+        )),
+    }
+}
+
+/// Signature, type, issuer, audience, expiry and the deny-list: what needs
+/// no durable read.
+async fn validate_unrevoked(app: &App, token: &str, now: i64) -> Result<AccessClaims, OAuthError> {
     let digest = crate::crypto::sha256(token.as_bytes());
     let claims = match app.verified_tokens.get(&digest) {
         Some(claims) if claims.exp > now => claims,

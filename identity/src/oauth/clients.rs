@@ -330,6 +330,8 @@ impl Clients {
             .db
             .transaction(move |c| {
                 let removed = rows::delete(c, &id)?;
+                // Its users' grants end with it (refresh and access tokens).
+                crate::store::refresh::revoke_client_families(c, &id, now)?;
                 if removed {
                     audit::record_in(c, Event::new(EventKind::ClientRemoved).client(&id), now)?;
                 }

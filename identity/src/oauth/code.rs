@@ -43,26 +43,35 @@ pub async fn issue(
     Ok(code)
 }
 
-/// Takes the code: `Some` for exactly one caller, ever.
-pub async fn take(store: &Ephemeral, code: &str) -> Result<Option<CodeGrant>, StoreError> {
-    if code.is_empty() || code.len() > 128 {
-        return Ok(None);
-    }
-    store.take_json(Key::Code(&secret_hash(code))).await
-}
-
-/// Remembers what a redemption issued, for as long as the access token
-/// lives (the refresh family is revoked durably, so it needs no longer).
-pub async fn remember_redemption(
+/// Takes the code: `Some` for exactly one caller, ever. In the same atomic
+/// step it records what this redemption is about to issue, so a replay
+/// racing with it, however early, finds what to revoke.
+pub async fn take(
     store: &Ephemeral,
     code: &str,
     redemption: &Redemption,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Option<CodeGrant>, StoreError> {
+    if code.is_empty() || code.len() > 128 {
+        return Ok(None);
+    }
+    let hash = secret_hash(code);
+    let mark = serde_json::to_vec(redemption).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let ttl = (redemption.access_exp - now).max(1);
     store
-        .put_json(Key::CodeRedemption(&secret_hash(code)), redemption, ttl)
-        .await
+        .take_and_mark(Key::Code(&hash), Key::CodeRedemption(&hash), &mark, ttl)
+        .await?
+        .map(|bytes| serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
+
+/// True while the redemption record of `code` is still there, i.e. no
+/// replay has taken it to revoke what the redemption issued.
+pub async fn redemption_untouched(store: &Ephemeral, code: &str) -> Result<bool, StoreError> {
+    Ok(store
+        .get(Key::CodeRedemption(&secret_hash(code)))
+        .await?
+        .is_some())
 }
 
 /// The redemption of a code presented again, taken so it is revoked once.

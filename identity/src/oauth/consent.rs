@@ -69,6 +69,9 @@ pub async fn withdraw(
     let (u, c) = (user_id.to_string(), client_id.to_string());
     db.transaction(move |conn| {
         let withdrawn = rows::delete(conn, &u, &c)?;
+        // What the consent allowed ends with it: the client's refresh
+        // tokens for this user and, through their grants, its access tokens.
+        crate::store::refresh::revoke_user_client_families(conn, &u, &c, now)?;
         if withdrawn {
             audit::record_in(
                 conn,

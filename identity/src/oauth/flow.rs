@@ -26,11 +26,11 @@ pub async fn proceed(
 ) -> Result<Step, OAuthError> {
     if let Some(path) = &pending.internal_return {
         let signed_in = match session {
-            Some(s) => match app.users.by_id(&s.user_id).await {
-                Ok(Some(user)) => !user.disabled && s.auth_time >= user.updated_at,
-                Ok(None) => false,
-                Err(e) => return Err(OAuthError::from(e)),
-            },
+            Some(s) => app
+                .users
+                .by_id(&s.user_id)
+                .await?
+                .is_some_and(|user| s.is_live_for(&user)),
             None => false,
         };
         if !signed_in || (pending.prompt_login && !pending.logged_in_here) {
@@ -51,13 +51,14 @@ pub async fn proceed(
         _ => None,
     };
     // A disabled user's session no longer counts, nor does one older than
-    // the account's last change (disable/enable, password change).
+    // the account's last credential change.
     let session = match session {
-        Some(s) => match app.users.by_id(&s.user_id).await {
-            Ok(Some(user)) if !user.disabled && s.auth_time >= user.updated_at => Some(s),
-            Ok(_) => None,
-            Err(e) => return Err(OAuthError::from(e)),
-        },
+        Some(s) => app
+            .users
+            .by_id(&s.user_id)
+            .await?
+            .filter(|user| s.is_live_for(user))
+            .map(|_| s),
         None => None,
     };
     match authorize::next_step(

@@ -77,20 +77,13 @@ async fn introspect_access(
     token: &str,
     now: i64,
 ) -> Result<Option<Introspection>, super::OAuthError> {
-    let claims = match access_token::validate(app, token, now).await {
-        Ok(claims) => claims,
+    let valid = match access_token::validate(app, token, now).await {
+        Ok(valid) => valid,
         // An unreachable deny-list is an error, never "inactive" or "active".
         Err(e) if e.is_server_side() => return Err(e),
         Err(_) => return Ok(None),
     };
-    let mut username = None;
-    if claims.has_user() {
-        match app.users.by_id(&claims.sub).await {
-            Ok(Some(user)) if !user.disabled => username = Some(user.username),
-            Ok(_) => return Ok(None),
-            Err(e) => return Err(super::OAuthError::from(e)),
-        }
-    }
+    let (claims, username) = (valid.claims, valid.user.map(|u| u.username));
     Ok(Some(Introspection {
         active: true,
         scope: Some(claims.scope),

@@ -21,6 +21,9 @@ pub struct Family {
     pub amr: Vec<String>,
     pub acr: String,
     pub sid: String,
+    /// When the grant was made: rotation never extends a family past
+    /// `refresh_token_max_lifetime_secs` from here.
+    pub created_at: i64,
 }
 
 impl Family {
@@ -39,18 +42,22 @@ impl Family {
             auth_time: row.auth_time,
             acr: row.acr,
             sid: row.sid,
+            created_at: row.created_at,
         }
     }
 }
 
-/// Starts a family with its first token; returns the token.
+/// Records a grant (a family) and, with `ttl_secs`, its first refresh
+/// token, which it returns. Every code redemption records its grant, with
+/// or without a refresh token: the access tokens name it (`grant_id`), so
+/// revoking the grant revokes them too (RFC 7009 2.1).
 pub async fn start_family(
     db: &Db,
     family: &Family,
-    ttl_secs: i64,
+    ttl_secs: Option<i64>,
     now: i64,
-) -> Result<String, StoreError> {
-    let token = random_token();
+) -> Result<Option<String>, StoreError> {
+    let token = ttl_secs.map(|ttl| (random_token(), ttl));
     let family_row = RefreshFamilyRow {
         id: family.id.clone(),
         client_id: family.client_id.clone(),
@@ -63,19 +70,22 @@ pub async fn start_family(
         created_at: now,
         revoked_at: None,
     };
-    let token_row = RefreshTokenRow {
-        token_hash: secret_hash(&token),
+    let token_row = token.as_ref().map(|(token, ttl)| RefreshTokenRow {
+        token_hash: secret_hash(token),
         family_id: family.id.clone(),
         created_at: now,
-        expires_at: now + ttl_secs,
+        expires_at: now + ttl,
         rotated_at: None,
-    };
+    });
     db.transaction(move |c| {
         rows::insert_family(c, &family_row)?;
-        rows::insert_token(c, &token_row)
+        match &token_row {
+            Some(row) => rows::insert_token(c, row),
+            None => Ok(()),
+        }
     })
     .await?;
-    Ok(token)
+    Ok(token.map(|(token, _)| token))
 }
 
 enum Outcome {
@@ -83,6 +93,15 @@ enum Outcome {
     Reused,
     ScopeWidened,
     Refused(&'static str),
+}
+
+/// How long refresh tokens live.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// Each token (`refresh_token_ttl_secs`).
+    pub token_secs: i64,
+    /// The family, however often it rotates (`refresh_token_max_lifetime_secs`).
+    pub family_secs: i64,
 }
 
 /// Rotates `presented` for `client_id`: the new token and its family.
@@ -93,7 +112,7 @@ pub async fn rotate(
     presented: &str,
     client_id: &str,
     narrowed: Option<Vec<String>>,
-    ttl_secs: i64,
+    lifetimes: Lifetimes,
     now: i64,
 ) -> Result<(String, Family), OAuthError> {
     let hash = secret_hash(presented);
@@ -112,7 +131,8 @@ pub async fn rotate(
             if family.revoked_at.is_some() {
                 return Ok(Outcome::Refused("the refresh token was revoked"));
             }
-            if token.expires_at <= now {
+            let family_ends = family.created_at.saturating_add(lifetimes.family_secs);
+            if token.expires_at <= now || family_ends <= now {
                 return Ok(Outcome::Refused("the refresh token has expired"));
             }
             let granted = super::scope::parse(&family.scope);
@@ -137,7 +157,7 @@ pub async fn rotate(
                     token_hash: next_hash,
                     family_id: family.id.clone(),
                     created_at: now,
-                    expires_at: now + ttl_secs,
+                    expires_at: (now + lifetimes.token_secs).min(family_ends),
                     rotated_at: None,
                 },
             )?;

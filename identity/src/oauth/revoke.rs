@@ -24,7 +24,8 @@ pub async fn revoke(
         // Expired or forged tokens need no revocation; an unreachable store
         // is an error (the client must not believe the token revoked).
         match access_token::validate(app, token, now).await {
-            Ok(claims) if claims.client_id == caller.client_id => {
+            Ok(valid) if valid.claims.client_id == caller.client_id => {
+                let claims = valid.claims;
                 access_token::deny(&app.ephemeral, &claims.jti, claims.exp, now).await?;
             }
             Err(e) if e.is_server_side() => return Err(e),

@@ -8,23 +8,16 @@ use serde_json::{json, Map, Value};
 
 /// Validates the bearer token and returns the claims it may see.
 pub async fn userinfo(app: &App, token: &str, now: i64) -> Result<Value, OAuthError> {
-    let claims = access_token::validate(app, token, now).await?;
-    if !claims.has_user() {
+    let valid = access_token::validate(app, token, now).await?;
+    let Some(user) = valid.user else {
         return Err(OAuthError::InvalidToken(
             "the access token was not issued to a user".into(),
         ));
-    }
-    if !scope::contains(&claims.scopes(), "openid") {
+    };
+    if !scope::contains(&valid.claims.scopes(), "openid") {
         return Err(OAuthError::InsufficientScope);
     }
-    let user = app
-        .users
-        .by_id(&claims.sub)
-        .await
-        .map_err(OAuthError::from)?
-        .filter(|u| !u.disabled)
-        .ok_or_else(|| OAuthError::InvalidToken("the user is disabled or gone".into()))?;
-    Ok(claims_for(&user, &claims))
+    Ok(claims_for(&user, &valid.claims))
 }
 
 pub fn claims_for(user: &User, token: &AccessClaims) -> Value {

@@ -128,6 +128,7 @@ impl Passkeys {
                     return Ok(Err(PasskeyStoreError::LastCredential));
                 }
                 rows::delete(c, &u, &i)?;
+                crate::accounts::end_grants_and_sessions(c, &u, now)?;
                 let event = crate::audit::Event::new(crate::audit::EventKind::PasskeyRemoved)
                     .user(&u)
                     .detail(serde_json::json!({ "passkey": i }));

@@ -76,6 +76,35 @@ impl r2d2::HandleError<StoreError> for QuietPoolErrors {
     }
 }
 
+/// `BEGIN IMMEDIATE` ... `COMMIT` on SQLite (diesel's own
+/// `immediate_transaction` needs the backend's connection type, and our
+/// closures are written against the multi-backend one). The closures run
+/// plain statements only, never a nested `transaction`. If `f` fails, or
+/// panics, the transaction is rolled back before the connection goes back
+/// to the pool.
+fn immediate_transaction<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    struct Open<'a>(Option<&'a mut DbConnection>);
+    impl Drop for Open<'_> {
+        fn drop(&mut self) {
+            if let Some(conn) = self.0.take() {
+                if let Err(e) = conn.batch_execute("ROLLBACK") {
+                    tracing::warn!(error = %e, "rollback failed");
+                }
+            }
+        }
+    }
+    conn.batch_execute("BEGIN IMMEDIATE")?;
+    let mut open = Open(Some(conn));
+    let conn = open.0.as_deref_mut().expect("open transaction");
+    let value = f(conn)?;
+    conn.batch_execute("COMMIT")?;
+    open.0 = None;
+    Ok(value)
+}
+
 /// A pooled handle to the durable store; cheap to clone.
 #[derive(Clone)]
 pub struct Db {
@@ -154,12 +183,23 @@ impl Db {
     }
 
     /// Runs `f` inside one transaction: all of it is committed or none.
+    ///
+    /// On SQLite the transaction starts with `BEGIN IMMEDIATE`, taking the
+    /// write lock before the first read: with a deferred `BEGIN`, two
+    /// transactions that both read and then write (two refreshes of one
+    /// token) deadlock on the lock upgrade and one fails with "database is
+    /// locked" at once, whatever `busy_timeout` says. Immediate ones queue
+    /// on `busy_timeout` instead, and the second sees what the first wrote.
     pub async fn transaction<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.run(move |conn| conn.transaction(f)).await
+        self.run(move |conn| match conn {
+            DbConnection::Sqlite(_) => immediate_transaction(conn, f),
+            DbConnection::Pg(_) => conn.transaction(f),
+        })
+        .await
     }
 
     /// Readiness probe: the database answers a trivial query. It bypasses

@@ -103,6 +103,26 @@ impl Ephemeral {
         }
     }
 
+    /// Takes `key` and, if it was there, stores `mark` under `marker` in
+    /// the same atomic step: whoever comes after the taker finds the mark
+    /// (an authorization code's redemption record), never a gap between.
+    pub async fn take_and_mark(
+        &self,
+        key: Key<'_>,
+        marker: Key<'_>,
+        mark: &[u8],
+        ttl_secs: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let ttl = ttl_secs.max(1) as u64;
+        match self {
+            Ephemeral::Memory(m) => Ok(m.take_and_mark(&key.render(), &marker.render(), mark, ttl)),
+            Ephemeral::Redis(r) => {
+                r.take_and_mark(&key.render(), &marker.render(), mark, ttl)
+                    .await
+            }
+        }
+    }
+
     pub async fn delete(&self, key: Key<'_>) -> Result<(), StoreError> {
         match self {
             Ephemeral::Memory(m) => {

@@ -191,6 +191,28 @@ impl MemoryStore {
         Reservation::Allowed
     }
 
+    /// See [`super::Ephemeral::take_and_mark`]: one lock for both steps.
+    pub fn take_and_mark(
+        &self,
+        key: &str,
+        marker: &str,
+        mark: &[u8],
+        ttl_secs: u64,
+    ) -> Option<Vec<u8>> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let taken = map.remove(key).filter(|e| e.expires > now)?;
+        map.insert(
+            marker.to_string(),
+            Entry {
+                value: mark.to_vec(),
+                expires: now + Duration::from_secs(ttl_secs),
+                evictable: false,
+            },
+        );
+        Some(taken.value)
+    }
+
     pub fn incr(&self, key: &str, ttl_secs: u64) -> i64 {
         let now = Instant::now();
         let mut map = self.lock();

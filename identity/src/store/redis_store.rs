@@ -42,6 +42,20 @@ return attempts
     )
 });
 
+/// Take one key and, if it was there, set another: GETDEL + SET EX in one
+/// step on the server.
+static TAKE_AND_MARK: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+local taken = redis.call('GETDEL', KEYS[1])
+if taken then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+end
+return taken
+",
+    )
+});
+
 /// The longest one Redis command may take, reconnecting included.
 const COMMAND_WAIT: Duration = Duration::from_millis(1000);
 
@@ -137,6 +151,20 @@ impl RedisStore {
 
     /// Readiness probe; bypasses the breaker so a recovered Redis is seen
     /// at once.
+    /// See [`super::Ephemeral::take_and_mark`].
+    pub async fn take_and_mark(
+        &self,
+        key: &str,
+        marker: &str,
+        mark: &[u8],
+        ttl_secs: u64,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = TAKE_AND_MARK.key(self.key(key));
+        invocation.key(self.key(marker)).arg(mark).arg(ttl_secs);
+        self.bounded(invocation.invoke_async(&mut conn)).await
+    }
+
     /// See [`super::Ephemeral::reserve_attempt`]: one Lua script, so the
     /// check, the count and the lock are one step on the server.
     pub async fn reserve_attempt(

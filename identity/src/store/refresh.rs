@@ -79,7 +79,53 @@ pub fn revoke_session_families(
     .execute(conn)?)
 }
 
-/// Revokes every family of a user (the user was disabled).
+/// Revokes every family of one client (the client was removed).
+pub fn revoke_client_families(
+    conn: &mut DbConnection,
+    client_id: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_families::table
+            .filter(refresh_families::client_id.eq(client_id))
+            .filter(refresh_families::revoked_at.is_null()),
+    )
+    .set(refresh_families::revoked_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+/// Revokes every family of a user at one client (consent withdrawn).
+pub fn revoke_user_client_families(
+    conn: &mut DbConnection,
+    user_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        refresh_families::table
+            .filter(refresh_families::user_id.eq(user_id))
+            .filter(refresh_families::client_id.eq(client_id))
+            .filter(refresh_families::revoked_at.is_null()),
+    )
+    .set(refresh_families::revoked_at.eq(Some(now)))
+    .execute(conn)?)
+}
+
+/// The family (grant) by id, if it belongs to `user_id`.
+pub fn family_of_user(
+    conn: &mut DbConnection,
+    family_id: &str,
+    user_id: &str,
+) -> Result<Option<RefreshFamilyRow>, StoreError> {
+    Ok(refresh_families::table
+        .filter(refresh_families::id.eq(family_id))
+        .filter(refresh_families::user_id.eq(user_id))
+        .select(RefreshFamilyRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Revokes every family of a user (a credential changed, the user was disabled).
 pub fn revoke_user_families(
     conn: &mut DbConnection,
     user_id: &str,

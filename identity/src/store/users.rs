@@ -50,6 +50,23 @@ pub fn set_password_hash(
     Ok(n == 1)
 }
 
+/// Ends the browser sessions issued before `now_ms` (see
+/// `BrowserSession::is_live_for`) and marks the user changed.
+pub fn end_sessions(
+    conn: &mut DbConnection,
+    id: &str,
+    now: i64,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let n = diesel::update(users::table.filter(users::id.eq(id)))
+        .set((
+            users::updated_at.eq(now),
+            users::sessions_not_before_ms.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn set_disabled(
     conn: &mut DbConnection,
     id: &str,

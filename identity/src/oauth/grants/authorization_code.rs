@@ -27,7 +27,17 @@ pub async fn exchange(
             "this client may not use the authorization code grant".into(),
         ));
     }
-    let Some(grant) = code::take(&app.ephemeral, presented).await? else {
+    // What this redemption will issue is named before the code is taken,
+    // and recorded in the same atomic step (see `code::take`).
+    let jti = crate::crypto::random_token();
+    let family_id = crate::crypto::new_id();
+    let access_exp = now + app.config.access_token_ttl_secs;
+    let redemption = Redemption {
+        family_id: Some(family_id.clone()),
+        access_jti: jti.clone(),
+        access_exp,
+    };
+    let Some(grant) = code::take(&app.ephemeral, presented, &redemption, now).await? else {
         revoke_earlier_redemption(app, presented, now).await?;
         return Err(OAuthError::invalid_grant(
             "the authorization code is invalid, expired or already used",
@@ -67,22 +77,6 @@ pub async fn exchange(
     require_active_user(app, &grant.user_id).await?;
 
     let issue_refresh = client.allows_grant(GrantType::RefreshToken);
-    let jti = crate::crypto::random_token();
-    let family_id = issue_refresh.then(crate::crypto::new_id);
-    let access_exp = now + app.config.access_token_ttl_secs;
-    // Remembered before anything is issued, so a replay racing with this
-    // redemption still finds what to revoke.
-    code::remember_redemption(
-        &app.ephemeral,
-        presented,
-        &Redemption {
-            family_id: family_id.clone(),
-            access_jti: jti.clone(),
-            access_exp,
-        },
-        now,
-    )
-    .await?;
 
     let user_grant = UserGrant {
         user_id: &grant.user_id,
@@ -93,27 +87,41 @@ pub async fn exchange(
         sid: &grant.sid,
         nonce: grant.nonce.as_deref(),
         jti,
+        grant_id: &family_id,
     };
     let (access_token, exp, id_token) = sign_user_tokens(app, client, &user_grant, now)?;
-    let refresh_token = match family_id {
-        Some(id) => {
-            let family = Family {
-                id,
-                client_id: client.client_id.clone(),
-                user_id: grant.user_id.clone(),
-                scopes: grant.scopes.clone(),
-                auth_time: grant.auth_time,
-                amr: grant.amr.clone(),
-                acr: grant.acr.clone(),
-                sid: grant.sid.clone(),
-            };
-            Some(
-                refresh::start_family(&app.db, &family, app.config.refresh_token_ttl_secs, now)
-                    .await?,
-            )
-        }
-        None => None,
+    let family = Family {
+        id: family_id.clone(),
+        client_id: client.client_id.clone(),
+        user_id: grant.user_id.clone(),
+        scopes: grant.scopes.clone(),
+        auth_time: grant.auth_time,
+        amr: grant.amr.clone(),
+        acr: grant.acr.clone(),
+        sid: grant.sid.clone(),
+        created_at: now,
     };
+    let refresh_token = refresh::start_family(
+        &app.db,
+        &family,
+        issue_refresh.then_some(
+            app.config
+                .refresh_token_ttl_secs
+                .min(app.config.refresh_token_max_lifetime_secs),
+        ),
+        now,
+    )
+    .await?;
+    // A replay may have come while this redemption was in flight, before
+    // the grant existed to be revoked: it took the record, so revoke here.
+    // (Either this check sees the record gone, or the replay came after the
+    // grant was stored and revoked it itself.)
+    if !code::redemption_untouched(&app.ephemeral, presented).await? {
+        refresh::revoke_family(&app.db, &family_id, now).await?;
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was presented twice",
+        ));
+    }
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -52,6 +52,7 @@ pub async fn exchange(
         auth_time: None,
         acr: None,
         sid: None,
+        grant_id: None,
     };
     let access_token = access_token::sign(&app.keys.ring(), &claims)?;
     Ok(TokenResponse {

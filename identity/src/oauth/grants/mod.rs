@@ -73,6 +73,8 @@ pub(crate) struct UserGrant<'a> {
     pub sid: &'a str,
     pub nonce: Option<&'a str>,
     pub jti: String,
+    /// The grant (refresh family) the tokens come from.
+    pub grant_id: &'a str,
 }
 
 /// Signs the access token and, for `openid`, the ID token.
@@ -96,6 +98,7 @@ pub(crate) fn sign_user_tokens(
         auth_time: Some(grant.auth_time),
         acr: Some(grant.acr.to_string()),
         sid: Some(grant.sid.to_string()),
+        grant_id: Some(grant.grant_id.to_string()),
     };
     let access = access_token::sign(&ring, &claims)?;
     let id_token = if scope::contains(grant.scopes, "openid") {

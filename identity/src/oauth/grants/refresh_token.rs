@@ -32,7 +32,10 @@ pub async fn exchange(
         presented,
         &client.client_id,
         requested.clone(),
-        app.config.refresh_token_ttl_secs,
+        refresh::Lifetimes {
+            token_secs: app.config.refresh_token_ttl_secs,
+            family_secs: app.config.refresh_token_max_lifetime_secs,
+        },
         now,
     )
     .await?;
@@ -51,6 +54,7 @@ pub async fn exchange(
         // OIDC Core 12.2: no nonce in an ID token from a refresh.
         nonce: None,
         jti: crate::crypto::random_token(),
+        grant_id: &family.id,
     };
     let (access_token, exp, id_token) = sign_user_tokens(app, client, &grant, now)?;
     Ok(TokenResponse {

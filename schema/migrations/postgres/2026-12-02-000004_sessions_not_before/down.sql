@@ -1,0 +1,1 @@
+ALTER TABLE users DROP COLUMN sessions_not_before_ms;
