@@ -37,8 +37,7 @@ fn main() -> ExitCode {
     tessera_identity::telemetry::init(&config.log, &config.log_format);
     match cli.command {
         Command::Serve => {
-            let result =
-                actix_web::rt::System::new().block_on(tessera_identity::http::serve(config));
+            let result = tessera_identity::http::run(config);
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

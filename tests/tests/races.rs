@@ -6,7 +6,10 @@
 use tessera_tests::oauth::{self, exchange_code, login_and_exchange};
 use tessera_tests::{both_backends, Authorize, Backend, ClientSpec, Provider, TokenSet, PASSWORD};
 
-both_backends!(concurrent_refreshes_of_one_token, concurrent_redemptions_of_one_code);
+both_backends!(
+    concurrent_refreshes_of_one_token,
+    concurrent_redemptions_of_one_code
+);
 
 const ROUNDS: usize = 8;
 
@@ -29,7 +32,11 @@ async fn concurrent_refreshes_of_one_token(backend: Backend) {
             a.describe(),
             b.describe()
         );
-        let (winner, loser) = if a.status.as_u16() == 200 { (a, b) } else { (b, a) };
+        let (winner, loser) = if a.status.as_u16() == 200 {
+            (a, b)
+        } else {
+            (b, a)
+        };
         loser.assert_error(400, "invalid_grant");
         // The reuse revoked the family, the winner's new token with it.
         let won = TokenSet::from_response(&winner);

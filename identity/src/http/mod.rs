@@ -106,6 +106,12 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// Runs [`serve`] on actix's runtime until shutdown (the binary's `serve`
+/// command), so nothing outside this module names actix.
+pub fn run(config: Config) -> Result<(), ServeError> {
+    actix_web::rt::System::new().block_on(serve(config))
+}
+
 /// Binds, starts the provider, prints the start-up line, and serves until
 /// SIGINT/SIGTERM, finishing in-flight requests (up to 30 s).
 pub async fn serve(config: Config) -> Result<(), ServeError> {
