@@ -71,6 +71,9 @@ pub struct Config {
     /// The in-process store's capacity (embedded mode); past it, pending
     /// requests and ceremonies are evicted first.
     pub memory_store_max_entries: usize,
+    /// Bearer token `/metrics` requires. Unset: `/metrics` answers only
+    /// direct (not proxied) requests from the loopback interface.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -107,6 +110,7 @@ impl Default for Config {
             passkey_counter_regression: "refuse".into(),
             trusted_proxies: String::new(),
             memory_store_max_entries: crate::store::memory_default_max_entries(),
+            metrics_token: None,
         }
     }
 }
@@ -215,6 +219,7 @@ impl Config {
             ("passkey_counter_regression", Str),
             ("trusted_proxies", Str),
             ("memory_store_max_entries", Int),
+            ("metrics_token", Str),
         ]
         .into_iter()
         .collect()
@@ -287,6 +292,16 @@ impl Config {
         }
         crate::net::TrustedProxies::parse(&self.trusted_proxies)
             .map_err(|e| invalid("trusted_proxies", &e))?;
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.len() < 16 || t.chars().any(|c| c.is_whitespace()))
+        {
+            return Err(invalid(
+                "metrics_token",
+                "use at least 16 characters without spaces",
+            ));
+        }
         if self.memory_store_max_entries < 1000 {
             return Err(invalid("memory_store_max_entries", "must be at least 1000"));
         }

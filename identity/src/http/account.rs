@@ -30,7 +30,7 @@ struct Signed {
 
 /// The signed-in user, or the response that sends the browser to sign in.
 async fn signed_in(app: &App, req: &HttpRequest, now: i64) -> Result<Signed, HttpResponse> {
-    if let Some(cookie) = cookies::read(req, cookies::SESSION) {
+    if let Some(cookie) = cookies::read(app, req, cookies::Name::Session) {
         let live = app
             .sessions
             .live(&app.users, &cookie, now)
@@ -49,7 +49,7 @@ async fn signed_in(app: &App, req: &HttpRequest, now: i64) -> Result<Signed, Htt
 
 /// Sends the browser through the login page and back to /account.
 async fn start_sign_in(app: &App, req: &HttpRequest, again: bool, now: i64) -> HttpResponse {
-    let existing = cookies::read(req, cookies::FLOW);
+    let existing = cookies::read(app, req, cookies::Name::Flow);
     let flow = existing.clone().unwrap_or_else(random_token);
     let pending = authorize::internal("/account", &secret_hash(&flow), again, now);
     if let Err(e) = authorize::save(&app.ephemeral, &pending).await {

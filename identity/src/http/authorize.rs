@@ -31,7 +31,7 @@ async fn handle(app: &App, req: &HttpRequest, params: Params) -> HttpResponse {
         Ok(p) => p,
         Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
     };
-    let existing_flow = cookies::read(req, cookies::FLOW);
+    let existing_flow = cookies::read(app, req, cookies::Name::Flow);
     let flow_cookie = existing_flow.clone().unwrap_or_else(random_token);
     let (pending, _client) =
         match authorize::validate(&app.clients, &params, &secret_hash(&flow_cookie), now).await {
@@ -48,7 +48,7 @@ async fn handle(app: &App, req: &HttpRequest, params: Params) -> HttpResponse {
             }
             Err(Refusal::Internal(e)) => return internal_page(&e),
         };
-    let session = match cookies::read(req, cookies::SESSION) {
+    let session = match cookies::read(app, req, cookies::Name::Session) {
         Some(cookie) => match app.sessions.get(&cookie, now).await {
             Ok(s) => s,
             Err(e) => return internal_page(&e),

@@ -17,7 +17,7 @@ async fn session(
     req: &HttpRequest,
     now: i64,
 ) -> Result<Option<crate::accounts::BrowserSession>, HttpResponse> {
-    match cookies::read(req, cookies::SESSION) {
+    match cookies::read(app, req, cookies::Name::Session) {
         Some(cookie) => app
             .sessions
             .get(&cookie, now)

@@ -148,3 +148,14 @@ pub fn no_store_json<T: serde::Serialize>(value: &T) -> HttpResponse {
         .insert_header((header::PRAGMA, "no-cache"))
         .json(value)
 }
+
+/// 405 for a method the resource does not answer, with `Allow`.
+pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, allow))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "error": "invalid_request",
+            "error_description": format!("this endpoint answers {allow} only"),
+        }))
+}

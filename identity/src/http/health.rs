@@ -5,7 +5,7 @@ use crate::store::outage::StoreName;
 use crate::store::StoreError;
 use crate::App;
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 use std::time::Duration;
 
@@ -58,7 +58,39 @@ pub async fn readyz(app: web::Data<App>) -> HttpResponse {
         .json(body)
 }
 
-pub async fn metrics(app: web::Data<App>) -> HttpResponse {
+/// Whether this request may read `/metrics`: with `metrics_token` set, a
+/// matching bearer token (compared in constant time); without it, a direct
+/// request from the loopback interface (no forwarding header: a local
+/// reverse proxy would otherwise publish the metrics).
+fn may_read_metrics(app: &App, req: &HttpRequest) -> bool {
+    match &app.config.metrics_token {
+        Some(expected) => req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| crate::crypto::constant_time_eq(t.as_bytes(), expected.as_bytes())),
+        None => {
+            let proxied = req.headers().contains_key(header::FORWARDED)
+                || req.headers().contains_key("x-forwarded-for");
+            !proxied && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+        }
+    }
+}
+
+pub async fn metrics(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
+    if !may_read_metrics(&app, &req) {
+        let mut refused = if app.config.metrics_token.is_some() {
+            let mut r = HttpResponse::Unauthorized();
+            r.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""));
+            r
+        } else {
+            HttpResponse::Forbidden()
+        };
+        return refused
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": "forbidden" }));
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(match app.ephemeral.memory_stats() {

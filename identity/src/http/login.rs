@@ -34,7 +34,7 @@ pub(super) async fn pending_for_browser(
         Ok(None) => return Err(expired()),
         Err(e) => return Err(internal_page(&e)),
     };
-    let bound = cookies::read(req, cookies::FLOW)
+    let bound = cookies::read(app, req, cookies::Name::Flow)
         .map(|c| {
             constant_time_eq(
                 secret_hash(&c).as_bytes(),
@@ -180,7 +180,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     }
     app.metrics.login(true);
     // A new session id at every login (no session fixation); the old one ends.
-    if let Some(old) = cookies::read(&req, cookies::SESSION) {
+    if let Some(old) = cookies::read(&app, &req, cookies::Name::Session) {
         if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
             return internal_page(&e);
         }

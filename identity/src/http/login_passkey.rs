@@ -132,7 +132,7 @@ pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
         }
     }
     app.metrics.login(true);
-    if let Some(old) = cookies::read(&req, cookies::SESSION) {
+    if let Some(old) = cookies::read(&app, &req, cookies::Name::Session) {
         if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
             return oauth_json(&e);
         }

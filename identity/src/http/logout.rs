@@ -52,7 +52,7 @@ async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> H
         }
         Err(LogoutError::Internal(e)) => return internal_page(&e),
     };
-    let session_cookie = cookies::read(req, cookies::SESSION);
+    let session_cookie = cookies::read(app, req, cookies::Name::Session);
     if let Some(cookie) = &session_cookie {
         let confirmed = posted
             && confirmed_csrf
@@ -92,6 +92,6 @@ async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> H
         }
         None => html(StatusCode::OK, pages::signed_out()),
     };
-    let _ = response.add_cookie(&cookies::removal(app, cookies::SESSION));
+    let _ = response.add_cookie(&cookies::removal(app, cookies::Name::Session));
     response
 }

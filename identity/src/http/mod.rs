@@ -21,71 +21,99 @@ mod userinfo;
 
 use crate::app::StartError;
 use crate::{App, Config};
-use actix_web::{web, HttpResponse, HttpServer};
+use actix_web::{guard, web, HttpResponse, HttpServer};
 use std::time::Duration;
+
+/// A route for GET that answers HEAD too (RFC 9110 9.3.2: the same
+/// status and headers; actix sends no body for HEAD).
+fn get() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// A resource whose other methods get 405 with `Allow` (RFC 9110 15.5.6).
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(
+        move || async move { error::method_not_allowed(allow) },
+    ))
+}
 
 /// The whole route table.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/.well-known/openid-configuration",
-        web::get().to(discovery::openid_configuration),
+    const GET: &str = "GET, HEAD";
+    const POST: &str = "POST";
+    const BOTH: &str = "GET, HEAD, POST";
+    cfg.service(
+        resource("/.well-known/openid-configuration", GET)
+            .route(get().to(discovery::openid_configuration)),
     )
-    .route(
-        "/.well-known/oauth-authorization-server",
-        web::get().to(discovery::openid_configuration),
+    .service(
+        resource("/.well-known/oauth-authorization-server", GET)
+            .route(get().to(discovery::openid_configuration)),
     )
-    .route("/jwks", web::get().to(discovery::jwks))
-    .route("/authorize", web::get().to(authorize::get))
-    .route("/authorize", web::post().to(authorize::post))
-    .route("/login", web::get().to(login::get))
-    .route("/login", web::post().to(login::post))
-    .route("/login/passkey/start", web::post().to(login_passkey::start))
-    .route(
-        "/login/passkey/finish",
-        web::post().to(login_passkey::finish),
+    .service(resource("/jwks", GET).route(get().to(discovery::jwks)))
+    .service(
+        resource("/authorize", BOTH)
+            .route(get().to(authorize::get))
+            .route(web::post().to(authorize::post)),
     )
-    .route("/assets/passkeys.js", web::get().to(login_passkey::script))
-    .route("/assets/account.js", web::get().to(account::script))
-    .route("/account", web::get().to(account::page))
-    .route("/account/reauth", web::get().to(account::reauth))
-    .route("/account/passkeys/rename", web::post().to(account::rename))
-    .route("/account/passkeys/remove", web::post().to(account::remove))
-    .route(
-        "/account/passkeys/registration/start",
-        web::post().to(account::registration_start),
+    .service(
+        resource("/login", BOTH)
+            .route(get().to(login::get))
+            .route(web::post().to(login::post)),
     )
-    .route(
-        "/account/passkeys/registration/finish",
-        web::post().to(account::registration_finish),
+    .service(resource("/login/passkey/start", POST).route(web::post().to(login_passkey::start)))
+    .service(resource("/login/passkey/finish", POST).route(web::post().to(login_passkey::finish)))
+    .service(resource("/assets/passkeys.js", GET).route(get().to(login_passkey::script)))
+    .service(resource("/assets/account.js", GET).route(get().to(account::script)))
+    .service(resource("/account", GET).route(get().to(account::page)))
+    .service(resource("/account/reauth", GET).route(get().to(account::reauth)))
+    .service(resource("/account/passkeys/rename", POST).route(web::post().to(account::rename)))
+    .service(resource("/account/passkeys/remove", POST).route(web::post().to(account::remove)))
+    .service(
+        resource("/account/passkeys/registration/start", POST)
+            .route(web::post().to(account::registration_start)),
     )
-    .route("/consent", web::get().to(consent::get))
-    .route("/consent", web::post().to(consent::post))
-    .route("/token", web::post().to(token::token))
-    .route("/introspect", web::post().to(token::introspect))
-    .route("/revoke", web::post().to(token::revoke))
-    .route("/userinfo", web::get().to(userinfo::get))
-    .route("/userinfo", web::post().to(userinfo::post))
-    .route("/logout", web::get().to(logout::get))
-    .route("/logout", web::post().to(logout::post))
-    .route(
-        "/passkeys/registration/start",
-        web::post().to(passkeys::registration_start),
+    .service(
+        resource("/account/passkeys/registration/finish", POST)
+            .route(web::post().to(account::registration_finish)),
     )
-    .route(
-        "/passkeys/registration/finish",
-        web::post().to(passkeys::registration_finish),
+    .service(
+        resource("/consent", BOTH)
+            .route(get().to(consent::get))
+            .route(web::post().to(consent::post)),
     )
-    .route(
-        "/passkeys/authentication/start",
-        web::post().to(passkeys::authentication_start),
+    .service(resource("/token", POST).route(web::post().to(token::token)))
+    .service(resource("/introspect", POST).route(web::post().to(token::introspect)))
+    .service(resource("/revoke", POST).route(web::post().to(token::revoke)))
+    .service(
+        resource("/userinfo", BOTH)
+            .route(get().to(userinfo::get))
+            .route(web::post().to(userinfo::post)),
     )
-    .route(
-        "/passkeys/authentication/finish",
-        web::post().to(passkeys::authentication_finish),
+    .service(
+        resource("/logout", BOTH)
+            .route(get().to(logout::get))
+            .route(web::post().to(logout::post)),
     )
-    .route("/healthz", web::get().to(health::healthz))
-    .route("/readyz", web::get().to(health::readyz))
-    .route("/metrics", web::get().to(health::metrics))
+    .service(
+        resource("/passkeys/registration/start", POST)
+            .route(web::post().to(passkeys::registration_start)),
+    )
+    .service(
+        resource("/passkeys/registration/finish", POST)
+            .route(web::post().to(passkeys::registration_finish)),
+    )
+    .service(
+        resource("/passkeys/authentication/start", POST)
+            .route(web::post().to(passkeys::authentication_start)),
+    )
+    .service(
+        resource("/passkeys/authentication/finish", POST)
+            .route(web::post().to(passkeys::authentication_finish)),
+    )
+    .service(resource("/healthz", GET).route(get().to(health::healthz)))
+    .service(resource("/readyz", GET).route(get().to(health::readyz)))
+    .service(resource("/metrics", GET).route(get().to(health::metrics)))
     .default_service(web::to(not_found));
 }
 
@@ -154,6 +182,16 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     .run();
 
     println!("tessera: listening on http://{addr} (issuer {issuer})");
+    if !app.passkeys.enabled() {
+        // WebAuthn needs a domain as relying-party id; `localhost` is one
+        // browsers accept over plain http.
+        println!(
+            "tessera: passkeys are off: the issuer's host is not a domain. On this machine, \
+             start with TESSERA_ISSUER=http://localhost:{} and open that address to use them \
+             (or set webauthn_rp_id and webauthn_origins)",
+            addr.port()
+        );
+    }
     println!(
         "tessera: durable store {}, ephemeral store {}",
         match app.db.kind() {

@@ -338,7 +338,8 @@ pub enum NextStep {
 /// OIDC Core 3.1.2.3: re-authenticate for prompt=login (unless the user
 /// signed in during this very request) and when `max_age` has passed; ask
 /// consent for third-party clients without remembered consent covering
-/// the scopes, or for prompt=consent; with prompt=none never show a page.
+/// the scopes, and for any client with prompt=consent; with prompt=none
+/// never show a page.
 pub fn next_step(
     pending: &PendingAuthorization,
     session: Option<&BrowserSession>,
@@ -364,7 +365,9 @@ pub fn next_step(
         };
     }
     let remembered = consented.is_some_and(|c| scope::covers(c, &pending.scopes));
-    let needs_consent = !first_party && !consented_now && (pending.prompt_consent || !remembered);
+    // prompt=consent asks every client, first-party ones included (OIDC
+    // Core 3.1.2.1: "SHOULD prompt the End-User for consent").
+    let needs_consent = !consented_now && (pending.prompt_consent || (!first_party && !remembered));
     if needs_consent {
         return if pending.prompt_none {
             NextStep::Refuse(OAuthError::ConsentRequired)

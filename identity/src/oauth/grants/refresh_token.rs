@@ -15,12 +15,17 @@ pub async fn exchange(
     let presented = request
         .refresh_token
         .as_deref()
-        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
     if !client.allows_grant(GrantType::RefreshToken) {
         return Err(OAuthError::UnauthorizedClient(
             "this client may not use refresh tokens".into(),
         ));
+    }
+    // Anything that is not one of ours is simply not a valid grant
+    // (RFC 6749 5.2), whatever its shape.
+    if presented.len() > 128 {
+        return Err(OAuthError::invalid_grant("unknown refresh token"));
     }
     let requested = request
         .scope
