@@ -4,6 +4,7 @@
 mod clients;
 mod keys;
 mod output;
+mod resources;
 mod users;
 
 use clap::{Parser, Subcommand};
@@ -15,7 +16,7 @@ use tessera_identity::config::Config;
 #[command(
     name = "tessera-admin",
     version,
-    about = "Manage Tessera users, clients and keys"
+    about = "Manage Tessera users, clients, resource servers and keys"
 )]
 struct Cli {
     /// TOML configuration file (TESSERA_* environment variables override it).
@@ -36,6 +37,9 @@ enum Command {
     /// OAuth clients: add, list, show, remove.
     #[command(subcommand)]
     Client(clients::ClientCommand),
+    /// Resource servers (token audiences): add, list, remove.
+    #[command(subcommand)]
+    Resource(resources::ResourceCommand),
     /// Signing keys: list, rotate.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
             Command::User(cmd) => users::run(&config, cmd, &out).await,
             Command::Client(cmd) => clients::run(&config, cmd, &out).await,
             Command::Keys(cmd) => keys::run(&config, cmd, &out).await,
+            Command::Resource(cmd) => resources::run(&config, cmd, &out).await,
             Command::Audit { limit } => audit(&config, limit, &out).await,
         }
     });

@@ -35,6 +35,7 @@ pub struct App {
     pub keys: KeyService,
     pub users: Users,
     pub clients: Clients,
+    pub resources: crate::oauth::resources::Resources,
     pub sessions: SessionStore,
     pub throttle: LoginThrottle,
     pub metrics: Metrics,
@@ -129,6 +130,7 @@ impl App {
             users,
             passkeys,
             clients: Clients::new(db.clone()),
+            resources: crate::oauth::resources::Resources::new(db.clone()),
             sessions: SessionStore::new(ephemeral.clone(), config.session_ttl_secs),
             throttle: LoginThrottle::new(
                 ephemeral.clone(),

@@ -27,6 +27,8 @@ pub enum EventKind {
     PasskeyRemoved,
     PasskeyPossiblyCloned,
     CredentialChangeRefused,
+    ResourceServerAdded,
+    ResourceServerRemoved,
 }
 
 impl EventKind {
@@ -51,6 +53,8 @@ impl EventKind {
             EventKind::PasskeyRemoved => "passkey.removed",
             EventKind::PasskeyPossiblyCloned => "passkey.possibly_cloned",
             EventKind::CredentialChangeRefused => "credential.change_refused",
+            EventKind::ResourceServerAdded => "resource_server.added",
+            EventKind::ResourceServerRemoved => "resource_server.removed",
         }
     }
 }

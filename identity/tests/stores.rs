@@ -13,7 +13,7 @@ use tessera_schema::rows::*;
 use tessera_schema::tables::*;
 
 /// Migrations shipped per backend (the folders must stay in step).
-const MIGRATIONS: usize = 4;
+const MIGRATIONS: usize = 5;
 
 fn pg_admin_url() -> String {
     std::env::var("TESSERA_TEST_PG_URL")
@@ -147,6 +147,7 @@ fn round_trip_every_table(conn: &mut DbConnection) -> Result<(), StoreError> {
         sid: "s1".into(),
         created_at: 5,
         revoked_at: None,
+        resource: Some("https://api.example.test".into()),
     };
     diesel::insert_into(refresh_families::table)
         .values(&family)
@@ -206,6 +207,21 @@ fn round_trip_every_table(conn: &mut DbConnection) -> Result<(), StoreError> {
         .select(AuditEventRow::as_select())
         .first(conn)?;
     assert_eq!(read.client_id.as_deref(), Some("c1"));
+
+    let resource = ResourceServerRow {
+        identifier: "https://api.example.test".into(),
+        name: "API".into(),
+        introspection_client_id: Some("c1".into()),
+        created_at: 7,
+    };
+    diesel::insert_into(resource_servers::table)
+        .values(&resource)
+        .execute(conn)?;
+    let read: ResourceServerRow = resource_servers::table
+        .select(ResourceServerRow::as_select())
+        .first(conn)?;
+    assert_eq!(read.introspection_client_id.as_deref(), Some("c1"));
+    assert_eq!(read.created_at, 7);
     Ok(())
 }
 

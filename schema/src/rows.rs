@@ -61,6 +61,16 @@ pub struct RefreshFamilyRow {
     pub sid: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub resource: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = resource_servers)]
+pub struct ResourceServerRow {
+    pub identifier: String,
+    pub name: String,
+    pub introspection_client_id: Option<String>,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

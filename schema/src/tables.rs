@@ -57,6 +57,16 @@ diesel::table! {
         sid -> Text,
         created_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        resource -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    resource_servers (identifier) {
+        identifier -> Text,
+        name -> Text,
+        introspection_client_id -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 

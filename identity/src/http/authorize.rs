@@ -33,21 +33,28 @@ async fn handle(app: &App, req: &HttpRequest, params: Params) -> HttpResponse {
     };
     let existing_flow = cookies::read(app, req, cookies::Name::Flow);
     let flow_cookie = existing_flow.clone().unwrap_or_else(random_token);
-    let (pending, _client) =
-        match authorize::validate(&app.clients, &params, &secret_hash(&flow_cookie), now).await {
-            Ok(found) => found,
-            Err(Refusal::Unsafe(message)) => {
-                return page(
-                    StatusCode::BAD_REQUEST,
-                    "This sign-in request is not valid",
-                    &message,
-                )
-            }
-            Err(Refusal::Redirect(refusal)) => {
-                return see_other(&flow::error_redirect(&refusal, &app.issuer))
-            }
-            Err(Refusal::Internal(e)) => return internal_page(&e),
-        };
+    let (pending, _client) = match authorize::validate(
+        &app.clients,
+        &app.resources,
+        &params,
+        &secret_hash(&flow_cookie),
+        now,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(Refusal::Unsafe(message)) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "This sign-in request is not valid",
+                &message,
+            )
+        }
+        Err(Refusal::Redirect(refusal)) => {
+            return see_other(&flow::error_redirect(&refusal, &app.issuer))
+        }
+        Err(Refusal::Internal(e)) => return internal_page(&e),
+    };
     let session = match cookies::read(app, req, cookies::Name::Session) {
         Some(cookie) => match app.sessions.get(&cookie, now).await {
             Ok(s) => s,

@@ -32,6 +32,8 @@ pub struct AuthorizeParams {
     pub response_mode: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// RFC 8707: the resource server the tokens are for.
+    pub resource: Option<String>,
 }
 
 /// Why a request was refused.
@@ -88,6 +90,9 @@ pub struct PendingAuthorization {
     /// too: the user id and when the password was checked.
     #[serde(default)]
     pub password_step: Option<(String, i64)>,
+    /// The registered resource server the tokens are for (RFC 8707).
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 impl PendingAuthorization {
@@ -108,6 +113,7 @@ fn one(value: &Option<String>) -> Option<&str> {
 /// `browser_binding`.
 pub async fn validate(
     clients: &Clients,
+    resources: &super::resources::Resources,
     params: &AuthorizeParams,
     browser_binding: &str,
     now: i64,
@@ -229,6 +235,11 @@ pub async fn validate(
     if params.state.as_deref().is_some_and(|s| s.len() > 2048) {
         return Err(invalid("state is too long"));
     }
+    let resource = resources
+        .target(params.resource.as_deref())
+        .await
+        .map_err(Refusal::Internal)?
+        .map_err(refuse)?;
 
     let pending = PendingAuthorization {
         id: random_token(),
@@ -250,6 +261,7 @@ pub async fn validate(
         logged_in_here: false,
         internal_return: None,
         password_step: None,
+        resource,
     };
     Ok((pending, client))
 }
@@ -310,6 +322,7 @@ pub fn internal(
         scopes: Vec::new(),
         state: None,
         nonce: None,
+        resource: None,
         prompt_none: false,
         prompt_login,
         prompt_consent: false,
@@ -425,6 +438,7 @@ mod tests {
             logged_in_here: false,
             internal_return: None,
             password_step: None,
+            resource: None,
         }
     }
 

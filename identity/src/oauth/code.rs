@@ -21,6 +21,9 @@ pub struct CodeGrant {
     pub acr: String,
     pub sid: String,
     pub expires_at: i64,
+    /// The resource server asked for at `/authorize` (RFC 8707).
+    #[serde(default)]
+    pub resource: Option<String>,
 }
 
 /// What one redemption issued: revoked if the code is presented again.

@@ -22,6 +22,9 @@ pub enum OAuthError {
     AccessDenied(String),
     #[error("{0}")]
     UnsupportedResponseType(String),
+    /// RFC 8707 section 2: the `resource` is unknown or not allowed.
+    #[error("{0}")]
+    InvalidTarget(String),
     #[error("the user must sign in")]
     LoginRequired,
     #[error("the user must consent")]
@@ -52,6 +55,7 @@ impl OAuthError {
             OAuthError::InvalidScope(_) => "invalid_scope",
             OAuthError::AccessDenied(_) => "access_denied",
             OAuthError::UnsupportedResponseType(_) => "unsupported_response_type",
+            OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::LoginRequired => "login_required",
             OAuthError::ConsentRequired => "consent_required",
             OAuthError::InvalidToken(_) => "invalid_token",

@@ -117,6 +117,7 @@ pub async fn issue_code(
         acr: acr.to_string(),
         sid: session.sid.clone(),
         expires_at: now + app.config.code_ttl_secs,
+        resource: pending.resource.clone(),
     };
     let code = code::issue(&app.ephemeral, &grant, app.config.code_ttl_secs).await?;
     authorize::finish(&app.ephemeral, &pending.id).await?;

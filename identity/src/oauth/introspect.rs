@@ -1,7 +1,9 @@
 //! Token introspection (RFC 7662) for authenticated clients: access tokens
 //! are checked by signature, expiry and the deny-list (no durable read for
-//! client tokens); refresh tokens by their hash. Anything else, including a
-//! token this server did not issue, is simply `active: false`.
+//! client tokens), and shown only to the client they were issued to or the
+//! resource server in their `aud`; refresh tokens by their hash, only to
+//! their client. Anything else, including a token this server did not issue,
+//! is simply `active: false`.
 
 use super::{access_token, refresh};
 use crate::oauth::clients::Client;
@@ -46,7 +48,7 @@ pub async fn introspect(
     let looks_like_jwt = token.bytes().filter(|b| *b == b'.').count() == 2;
     let try_access_first = hint != Some("refresh_token") && looks_like_jwt;
     if try_access_first {
-        if let Some(found) = introspect_access(app, token, now).await? {
+        if let Some(found) = introspect_access(app, caller, token, now).await? {
             return Ok(found);
         }
     }
@@ -74,6 +76,7 @@ pub async fn introspect(
 
 async fn introspect_access(
     app: &App,
+    caller: &Client,
     token: &str,
     now: i64,
 ) -> Result<Option<Introspection>, super::OAuthError> {
@@ -84,6 +87,18 @@ async fn introspect_access(
         Err(_) => return Ok(None),
     };
     let (claims, username) = (valid.claims, valid.user.map(|u| u.username));
+    // RFC 7662 section 4: only the client the token was issued to and the
+    // resource server it is for learn that it is active; to anyone else it
+    // is just not a token (no scanning other clients' tokens).
+    if claims.client_id != caller.client_id
+        && !app
+            .resources
+            .introspected_by(&caller.client_id)
+            .await?
+            .contains(&claims.aud)
+    {
+        return Ok(None);
+    }
     Ok(Some(Introspection {
         active: true,
         scope: Some(claims.scope),

@@ -14,6 +14,7 @@ pub mod introspect;
 pub mod passkey_login;
 pub mod pkce;
 pub mod refresh;
+pub mod resources;
 pub mod revoke;
 pub mod scope;
 

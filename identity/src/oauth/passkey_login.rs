@@ -33,13 +33,20 @@ pub async fn start(
     now: i64,
 ) -> Result<AuthenticationStart, PasskeyLoginError> {
     let client_id = params.client_id.clone().unwrap_or_default();
-    let (pending, _client) =
-        match authorize::validate(&app.clients, params, &binding(&client_id), now).await {
-            Ok(found) => found,
-            Err(Refusal::Unsafe(message)) => return Err(OAuthError::InvalidRequest(message).into()),
-            Err(Refusal::Redirect(refusal)) => return Err(refusal.error.into()),
-            Err(Refusal::Internal(e)) => return Err(OAuthError::from(e).into()),
-        };
+    let (pending, _client) = match authorize::validate(
+        &app.clients,
+        &app.resources,
+        params,
+        &binding(&client_id),
+        now,
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(Refusal::Unsafe(message)) => return Err(OAuthError::InvalidRequest(message).into()),
+        Err(Refusal::Redirect(refusal)) => return Err(refusal.error.into()),
+        Err(Refusal::Internal(e)) => return Err(OAuthError::from(e).into()),
+    };
     let started = app
         .passkeys
         .start_authentication(None, &binding(&client_id))

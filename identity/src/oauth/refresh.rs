@@ -24,6 +24,9 @@ pub struct Family {
     /// When the grant was made: rotation never extends a family past
     /// `refresh_token_max_lifetime_secs` from here.
     pub created_at: i64,
+    /// The resource server its access tokens are for (`aud`); `None`: the
+    /// client itself.
+    pub resource: Option<String>,
 }
 
 impl Family {
@@ -43,6 +46,7 @@ impl Family {
             acr: row.acr,
             sid: row.sid,
             created_at: row.created_at,
+            resource: row.resource,
         }
     }
 }
@@ -69,6 +73,7 @@ pub async fn start_family(
         sid: family.sid.clone(),
         created_at: now,
         revoked_at: None,
+        resource: family.resource.clone(),
     };
     let token_row = token.as_ref().map(|(token, ttl)| RefreshTokenRow {
         token_hash: secret_hash(token),

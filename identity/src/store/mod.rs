@@ -15,6 +15,7 @@ pub mod outage;
 pub mod passkeys;
 mod redis_store;
 pub mod refresh;
+pub mod resources;
 pub mod users;
 
 pub use db::{Db, DbConnection};

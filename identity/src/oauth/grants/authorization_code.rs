@@ -27,6 +27,8 @@ pub async fn exchange(
             "this client may not use the authorization code grant".into(),
         ));
     }
+    // The target is checked before the code is spent.
+    let requested = app.resources.target(request.resource.as_deref()).await??;
     // What this redemption will issue is named before the code is taken,
     // and recorded in the same atomic step (see `code::take`).
     let jti = crate::crypto::random_token();
@@ -75,6 +77,17 @@ pub async fn exchange(
         (None, None) => {}
     }
     require_active_user(app, &grant.user_id).await?;
+    // RFC 8707 2.2: the token request may name the resource the
+    // authorization request named, or one when it named none.
+    let resource = match (requested, &grant.resource) {
+        (Some(asked), Some(granted)) if &asked != granted => {
+            return Err(OAuthError::InvalidTarget(
+                "the resource differs from the authorization request's".into(),
+            ))
+        }
+        (Some(asked), _) => Some(asked),
+        (None, granted) => granted.clone(),
+    };
 
     let issue_refresh = client.allows_grant(GrantType::RefreshToken);
 
@@ -88,6 +101,7 @@ pub async fn exchange(
         nonce: grant.nonce.as_deref(),
         jti,
         grant_id: &family_id,
+        resource: resource.as_deref(),
     };
     let (access_token, exp, id_token) = sign_user_tokens(app, client, &user_grant, now)?;
     let family = Family {
@@ -100,6 +114,7 @@ pub async fn exchange(
         acr: grant.acr.clone(),
         sid: grant.sid.clone(),
         created_at: now,
+        resource: resource.clone(),
     };
     let refresh_token = refresh::start_family(
         &app.db,

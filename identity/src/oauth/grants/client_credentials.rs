@@ -39,11 +39,12 @@ pub async fn exchange(
         }
         None => allowed,
     };
+    let resource = app.resources.target(request.resource.as_deref()).await??;
     let exp = now + app.config.access_token_ttl_secs;
     let claims = AccessClaims {
         iss: app.issuer.clone(),
         sub: client.client_id.clone(),
-        aud: app.issuer.clone(),
+        aud: resource.unwrap_or_else(|| client.client_id.clone()),
         client_id: client.client_id.clone(),
         scope: scope::join(&scopes),
         jti: crate::crypto::random_token(),

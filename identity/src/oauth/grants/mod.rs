@@ -24,6 +24,8 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    /// RFC 8707: the resource server the access token is for.
+    pub resource: Option<String>,
 }
 
 /// RFC 6749 section 5.1.
@@ -75,6 +77,8 @@ pub(crate) struct UserGrant<'a> {
     pub jti: String,
     /// The grant (refresh family) the tokens come from.
     pub grant_id: &'a str,
+    /// The resource server the access token is for; `None`: the client.
+    pub resource: Option<&'a str>,
 }
 
 /// Signs the access token and, for `openid`, the ID token.
@@ -89,7 +93,7 @@ pub(crate) fn sign_user_tokens(
     let claims = AccessClaims {
         iss: app.issuer.clone(),
         sub: grant.user_id.to_string(),
-        aud: app.issuer.clone(),
+        aud: grant.resource.unwrap_or(&client.client_id).to_string(),
         client_id: client.client_id.clone(),
         scope: scope::join(grant.scopes),
         jti: grant.jti.clone(),

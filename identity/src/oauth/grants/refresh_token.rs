@@ -32,6 +32,7 @@ pub async fn exchange(
         .as_deref()
         .map(scope::parse)
         .filter(|s| !s.is_empty());
+    let asked = app.resources.target(request.resource.as_deref()).await??;
     let (new_token, family) = refresh::rotate(
         &app.db,
         presented,
@@ -48,6 +49,12 @@ pub async fn exchange(
         refresh::revoke_family(&app.db, &family.id, now).await?;
         return Err(e);
     }
+    // RFC 8707 2.2: a refresh may name the grant's resource, no other.
+    if asked.is_some() && asked != family.resource {
+        return Err(OAuthError::InvalidTarget(
+            "the refresh token was not granted for this resource".into(),
+        ));
+    }
     let scopes = requested.unwrap_or_else(|| family.scopes.clone());
     let grant = UserGrant {
         user_id: &family.user_id,
@@ -60,6 +67,7 @@ pub async fn exchange(
         nonce: None,
         jti: crate::crypto::random_token(),
         grant_id: &family.id,
+        resource: family.resource.as_deref(),
     };
     let (access_token, exp, id_token) = sign_user_tokens(app, client, &grant, now)?;
     Ok(TokenResponse {

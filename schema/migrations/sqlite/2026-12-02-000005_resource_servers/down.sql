@@ -1,0 +1,2 @@
+ALTER TABLE refresh_families DROP COLUMN resource;
+DROP TABLE resource_servers;
