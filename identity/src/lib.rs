@@ -19,6 +19,7 @@ pub mod net;
 pub mod oauth;
 pub mod oidc;
 pub mod passkeys;
+pub mod signin;
 pub mod store;
 pub mod telemetry;
 

@@ -63,11 +63,9 @@ pub async fn authenticate(
             return Err(LoginError::InvalidCredentials);
         }
     };
+    // The sign-in itself is recorded where every sign-in ends (`signin`);
+    // the password may be only its first step.
     throttle.record_success(Account::User(&row.id)).await?;
-    let event = Event::new(EventKind::LoginSucceeded)
-        .user(&row.id)
-        .detail(json!({ "ip": ip, "method": "pwd" }));
-    audit::record(users.db(), event, now).await;
     if needs_rehash {
         match users.hasher().hash(password.to_string()).await {
             Ok(hash) => users.store_hash(&row.id, hash, now).await?,

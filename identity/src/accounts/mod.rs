@@ -10,6 +10,6 @@ mod users;
 pub use login::{authenticate, LoginError};
 pub use password::{PasswordHasher, PasswordPolicy, Verified};
 pub use session::{BrowserSession, SessionStore};
-pub use throttle::{LoginThrottle, ThrottleLimits};
+pub use throttle::{Account, LoginThrottle, ThrottleLimits};
 pub(crate) use users::end_grants_and_sessions;
 pub use users::{NewUser, User, UserError, Users};

@@ -11,6 +11,7 @@ use crate::accounts::{BrowserSession, User};
 use crate::crypto::{b64, constant_time_eq, random_token, secret_hash, sha256};
 use crate::oauth::authorize;
 use crate::passkeys::PasskeyStoreError;
+use crate::signin;
 use crate::App;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -94,8 +95,7 @@ async fn render(
             username: &signed.user.username,
             csrf_token: &csrf,
             passkeys: rows,
-            recently_authenticated: now - signed.session.auth_time
-                <= app.config.passkey_recent_auth_secs,
+            recently_authenticated: signin::is_recent(app, signed.session.auth_time, now),
             passkeys_enabled: app.passkeys.enabled(),
             message,
         }),
@@ -189,7 +189,7 @@ pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
         Ok(found) => found,
         Err(response) => return response,
     };
-    if now - signed.session.auth_time > app.config.passkey_recent_auth_secs {
+    if !signin::is_recent(&app, signed.session.auth_time, now) {
         let text = "Confirm it is you (sign in again) before removing a passkey.";
         return render(&app, &signed, now, StatusCode::FORBIDDEN, Some(text)).await;
     }
@@ -235,7 +235,7 @@ async fn signed_for_json(
             "the form could not be verified",
         ));
     }
-    if now - signed.session.auth_time > app.config.passkey_recent_auth_secs {
+    if !signin::is_recent(app, signed.session.auth_time, now) {
         return Err(refuse(
             StatusCode::FORBIDDEN,
             "confirm it is you (sign in again) first",

@@ -72,12 +72,7 @@ async fn handle(app: &App, req: &HttpRequest, params: Params) -> HttpResponse {
             if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
                 return internal_page(&e);
             }
-            let path = if matches!(step, Step::ShowLogin) {
-                "/login"
-            } else {
-                "/consent"
-            };
-            format!("{path}?req={}", pending.id)
+            crate::signin::next_url(&step, &pending)
         }
     };
     let mut response = see_other(&location);

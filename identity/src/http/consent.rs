@@ -6,7 +6,7 @@ use super::form;
 use super::login::pending_for_browser;
 use super::pages::{self, ConsentPage};
 use crate::crypto::constant_time_eq;
-use crate::oauth::flow::{self, Step};
+use crate::oauth::flow;
 use crate::oauth::{authorize, consent, OAuthError};
 use crate::App;
 use actix_web::http::StatusCode;
@@ -112,9 +112,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         return internal_page(&e);
     }
     match flow::proceed(&app, &pending, Some(&session), true, now).await {
-        Ok(Step::Redirect(url)) => see_other(&url),
-        Ok(Step::ShowLogin) => see_other(&format!("/login?req={}", pending.id)),
-        Ok(Step::ShowConsent) => see_other(&format!("/consent?req={}", pending.id)),
+        Ok(step) => see_other(&crate::signin::next_url(&step, &pending)),
         Err(e) => internal_page(&e),
     }
 }

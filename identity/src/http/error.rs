@@ -141,6 +141,16 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A sign-in that could not be finished, for the login page's script.
+pub fn signin_json(error: &crate::signin::SigninError) -> HttpResponse {
+    match error {
+        crate::signin::SigninError::WrongAccount => HttpResponse::Unauthorized()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "error": "access_denied", "error_description": error.to_string() })),
+        crate::signin::SigninError::OAuth(e) => oauth_json(e),
+    }
+}
+
 /// A JSON answer that must not be cached (tokens, ceremony options).
 pub fn no_store_json<T: serde::Serialize>(value: &T) -> HttpResponse {
     HttpResponse::Ok()

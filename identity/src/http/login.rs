@@ -7,7 +7,7 @@ use super::pages::{self, LoginPage};
 use crate::accounts::{authenticate, LoginError};
 use crate::crypto::{constant_time_eq, secret_hash};
 use crate::oauth::authorize::{self, PendingAuthorization};
-use crate::oauth::flow::{self, Step};
+use crate::signin::{self, Proof};
 use crate::App;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -178,30 +178,20 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
             }),
         );
     }
-    app.metrics.login(true);
-    // A new session id at every login (no session fixation); the old one ends.
-    if let Some(old) = cookies::read(&app, &req, cookies::Name::Session) {
-        if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
-            return internal_page(&e);
-        }
-    }
-    let (cookie, session) = match app.sessions.start(&user.id, vec!["pwd".into()], now).await {
-        Ok(started) => started,
+    let previous = cookies::read(&app, &req, cookies::Name::Session);
+    let proof = Proof {
+        user_id: &user.id,
+        amr: vec!["pwd".into()],
+        method: "pwd",
+        ip: &ip,
+    };
+    let mut pending = pending;
+    let signed = match signin::complete(&app, &mut pending, proof, previous.as_deref(), now).await {
+        Ok(signed) => signed,
         Err(e) => return internal_page(&e),
     };
     tracing::info!(client_id = %pending.client_id, user_id = %user.id, "login succeeded");
-    let mut pending = pending;
-    pending.logged_in_here = true;
-    if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
-        return internal_page(&e);
-    }
-    let location = match flow::proceed(&app, &pending, Some(&session), false, now).await {
-        Ok(Step::Redirect(url)) => url,
-        Ok(Step::ShowConsent) => format!("/consent?req={}", pending.id),
-        Ok(Step::ShowLogin) => format!("/login?req={}", pending.id),
-        Err(e) => return internal_page(&e),
-    };
-    let mut response = see_other(&location);
-    let _ = response.add_cookie(&cookies::session(&app, cookie));
+    let mut response = see_other(&signed.next);
+    let _ = response.add_cookie(&cookies::session(&app, signed.cookie));
     response
 }

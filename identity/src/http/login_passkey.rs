@@ -3,12 +3,12 @@
 //! started it, CSRF-checked like the password form.
 
 use super::cookies;
-use super::error::oauth_json;
+use super::error::{no_store_json, oauth_json, signin_json};
 use super::login::pending_for_browser;
 use super::passkeys::{ceremony_error, json_body};
 use crate::crypto::constant_time_eq;
-use crate::oauth::authorize::{self, PendingAuthorization};
-use crate::oauth::flow::{self, Step};
+use crate::oauth::authorize::PendingAuthorization;
+use crate::signin::{self, Proof};
 use crate::App;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -114,55 +114,26 @@ pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
             return ceremony_error(&e);
         }
     };
-    let mut amr = login.amr.clone();
-    if let Some((user_id, _)) = &pending.password_step {
-        if *user_id != login.user.id {
+    let (amr, method) = match signin::passkey_methods(&pending, &login.user.id, &login.amr) {
+        Ok(methods) => methods,
+        Err(e) => {
             app.metrics.login(false);
-            return HttpResponse::Unauthorized()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(json!({
-                    "error": "access_denied",
-                    "error_description": "this passkey belongs to another account",
-                }));
+            return signin_json(&e);
         }
-        // Password and passkey: both methods, and more than one factor.
-        amr.insert(0, "pwd".into());
-        if !amr.iter().any(|m| m == "mfa") {
-            amr.push("mfa".into());
-        }
-    }
-    app.metrics.login(true);
-    if let Some(old) = cookies::read(&app, &req, cookies::Name::Session) {
-        if let Err(e) = crate::oidc::logout::end_session(&app, &old, now).await {
-            return oauth_json(&e);
-        }
-    }
-    let (cookie, session) = match app.sessions.start(&login.user.id, amr.clone(), now).await {
-        Ok(started) => started,
-        Err(e) => return oauth_json(&e.into()),
     };
-    crate::audit::record(
-        &app.db,
-        crate::audit::Event::new(crate::audit::EventKind::LoginSucceeded)
-            .user(&login.user.id)
-            .client(&pending.client_id)
-            .detail(json!({ "method": "passkey", "amr": amr })),
-        now,
-    )
-    .await;
-    pending.logged_in_here = true;
-    if let Err(e) = authorize::save(&app.ephemeral, &pending).await {
-        return oauth_json(&e.into());
-    }
-    let location = match flow::proceed(&app, &pending, Some(&session), false, now).await {
-        Ok(Step::Redirect(url)) => url,
-        Ok(Step::ShowConsent) => format!("/consent?req={}", pending.id),
-        Ok(Step::ShowLogin) => format!("/login?req={}", pending.id),
-        Err(e) => return oauth_json(&e),
+    let previous = cookies::read(&app, &req, cookies::Name::Session);
+    let ip = super::client_ip::client_ip(&app, &req);
+    let proof = Proof {
+        user_id: &login.user.id,
+        amr,
+        method,
+        ip: &ip,
     };
-    let mut response = HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "location": location }));
-    let _ = response.add_cookie(&cookies::session(&app, cookie));
+    let signed = match signin::complete(&app, &mut pending, proof, previous.as_deref(), now).await {
+        Ok(signed) => signed,
+        Err(e) => return signin_json(&e),
+    };
+    let mut response = no_store_json(&json!({ "location": signed.next }));
+    let _ = response.add_cookie(&cookies::session(&app, signed.cookie));
     response
 }

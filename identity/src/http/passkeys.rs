@@ -114,7 +114,7 @@ async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessCla
         .map_err(|e| bearer(Some(&e)))?;
     // RFC 9470: the token's authentication is too old for this.
     let recent = app.config.passkey_recent_auth_secs;
-    if now - auth_time > recent {
+    if !crate::signin::is_recent(app, auth_time, now) {
         let challenge = format!(
             "Bearer realm=\"tessera\", error=\"insufficient_user_authentication\", \
              error_description=\"sign in again to manage passkeys\", max_age={recent}"
