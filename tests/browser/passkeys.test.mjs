@@ -10,6 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -186,3 +187,54 @@ async function signOutAndSignInWithPasskey(t, page, site, server, client, how) {
 
   await page.unroute(`${REDIRECT}**`);
 }
+
+// The password form posts to the provider, which answers 303 to the client's
+// redirect URI on another origin: Chromium checks the page's CSP form-action
+// on that redirect too, so this proves the login page allows exactly it.
+test("password sign-in through the login form lands back at the client", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-browser-"));
+  const server = await startServer(dir);
+  t.after(() => {
+    server.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // The client: a real listener on 127.0.0.1 (routes are not applied to a
+  // redirect's target, so the 303 must reach something).
+  let callback = null;
+  const rp = createServer((req, res) => {
+    callback = new URL(req.url, "http://127.0.0.1");
+    res.end("back at the client");
+  });
+  await new Promise((resolve) => rp.listen(0, "127.0.0.1", resolve));
+  t.after(() => rp.close());
+  const CLIENT_CALLBACK = `http://127.0.0.1:${rp.address().port}/callback`;
+  admin(server.env, ["user", "add", "alice", "--password-stdin"], PASSWORD + "\n");
+  const client = admin(server.env, [
+    "client", "add", "--name", "Shop", "--first-party", "--redirect-uri", CLIENT_CALLBACK,
+  ]);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+      "--no-first-run", "--disable-component-update", "--disable-sync"],
+  });
+  t.after(() => browser.close());
+  const page = await (await browser.newContext()).newPage();
+  const authorize = new URL(`${server.base}/authorize`);
+  const challenge = b64url(createHash("sha256").update(b64url(randomBytes(32))).digest());
+  for (const [k, v] of Object.entries({
+    response_type: "code", client_id: client.client_id, redirect_uri: CLIENT_CALLBACK, scope: "openid",
+    state: "st-2", code_challenge: challenge, code_challenge_method: "S256",
+  })) authorize.searchParams.set(k, v);
+  await page.goto(authorize.toString());
+  assert.match(page.url(), /\/login\?req=/);
+  const csp = (await page.context().request.get(page.url())).headers()["content-security-policy"] || "";
+  assert.ok(csp.endsWith(`form-action 'self' http://127.0.0.1:${rp.address().port}`), csp);
+  await page.getByLabel("Username").fill("alice");
+  await page.getByLabel("Password").fill(PASSWORD);
+  const landed = page.waitForURL(`${CLIENT_CALLBACK}**`, { timeout: 20000 });
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await landed;
+  assert.ok(callback, "the browser came back to the client");
+  assert.equal(callback.searchParams.get("state"), "st-2");
+  assert.ok(callback.searchParams.get("code"));
+});

@@ -3,10 +3,11 @@
 //! minutes; the CSRF token is derived from the session cookie.
 
 use super::cookies;
+use super::error::ceremony_error;
 use super::error::{html, internal_page, oauth_json, see_other};
 use super::form;
 use super::pages::{self, AccountPage, PasskeyRow};
-use super::passkeys::{ceremony_error, json_body};
+use super::passkeys::json_body;
 use crate::accounts::{BrowserSession, User};
 use crate::crypto::{b64, constant_time_eq, random_token, secret_hash, sha256};
 use crate::oauth::authorize;

@@ -1,7 +1,7 @@
 //! GET/POST /consent: a third-party client asks for the user's permission.
 
 use super::cookies;
-use super::error::{html, internal_page, page, see_other};
+use super::error::{html_then, internal_page, page, see_other};
 use super::form;
 use super::login::pending_for_browser;
 use super::pages::{self, ConsentPage};
@@ -47,7 +47,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
         Ok(None) => pending.client_id.clone(),
         Err(e) => return internal_page(&e),
     };
-    html(
+    html_then(
         StatusCode::OK,
         pages::consent(&ConsentPage {
             request_id: &pending.id,
@@ -55,6 +55,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
             client_name: &name,
             scopes: &pending.scopes,
         }),
+        Some(&pending.redirect_uri),
     )
 }
 

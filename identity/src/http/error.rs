@@ -4,7 +4,9 @@
 //! Internal causes are logged here and never sent.
 
 use super::pages;
+use crate::oauth::passkey_login::PasskeyLoginError;
 use crate::oauth::OAuthError;
+use crate::passkeys::CeremonyError;
 use crate::store::outage::StoreName;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
@@ -117,8 +119,26 @@ pub fn internal_page(cause: &dyn std::fmt::Display) -> HttpResponse {
     )
 }
 
-/// HTML with the headers every page gets: no caching, no framing.
+/// The Content-Security-Policy of every page, before `form-action`.
+const CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+                   style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
+/// HTML with the headers every page gets: no caching, no framing, and
+/// forms that may post to this origin only.
 pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    html_then(status, body, None)
+}
+
+/// A page whose form posts here and may then send the browser on to
+/// `then` (a client's redirect URI): browsers check `form-action` on the
+/// redirects that follow a submission too, so that origin is allowed as
+/// well, and nothing else.
+pub fn html_then(status: StatusCode, body: String, then: Option<&str>) -> HttpResponse {
+    let mut form_action = String::from("'self'");
+    if let Some(source) = then.and_then(source_expression) {
+        form_action.push(' ');
+        form_action.push_str(&source);
+    }
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -127,10 +147,19 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; \
-             frame-ancestors 'none'; base-uri 'none'",
+            format!("{CSP}; form-action {form_action}"),
         ))
         .body(body)
+}
+
+/// The CSP source expression of a redirect URI: its origin for http(s),
+/// its scheme for a native app's private-use scheme (RFC 8252 7.1).
+fn source_expression(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url.origin().ascii_serialization()),
+        scheme => Some(format!("{scheme}:")),
+    }
 }
 
 /// A 303 to `location` (after a form POST the browser must GET).
@@ -168,4 +197,34 @@ pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
             "error": "invalid_request",
             "error_description": format!("this endpoint answers {allow} only"),
         }))
+}
+
+/// A passkey ceremony that failed: `invalid_request` for a malformed or
+/// unknown ceremony, 401 `access_denied` for a refused credential, 404 when
+/// passkeys are off.
+pub fn ceremony_error(e: &CeremonyError) -> HttpResponse {
+    let (status, code) = match e {
+        CeremonyError::UnknownCeremony
+        | CeremonyError::Invalid(_)
+        | CeremonyError::AlreadyRegistered => (StatusCode::BAD_REQUEST, "invalid_request"),
+        CeremonyError::Rejected(_)
+        | CeremonyError::PossiblyCloned
+        | CeremonyError::UserUnavailable => (StatusCode::UNAUTHORIZED, "access_denied"),
+        CeremonyError::Disabled => (StatusCode::NOT_FOUND, "invalid_request"),
+        CeremonyError::Store(cause) => {
+            tracing::error!(%cause, "internal error");
+            return oauth_json(&OAuthError::Server(cause.to_string()));
+        }
+    };
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": code, "error_description": e.to_string() }))
+}
+
+/// A passkey sign-in through the API that failed.
+pub fn passkey_login_error(e: &PasskeyLoginError) -> HttpResponse {
+    match e {
+        PasskeyLoginError::OAuth(e) => oauth_json(e),
+        PasskeyLoginError::Ceremony(e) => ceremony_error(e),
+    }
 }

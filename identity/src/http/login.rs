@@ -1,7 +1,7 @@
 //! GET/POST /login: the password form of a pending authorization.
 
 use super::cookies;
-use super::error::{html, internal_page, page, see_other};
+use super::error::{html_then, internal_page, page, see_other};
 use super::form;
 use super::pages::{self, LoginPage};
 use crate::accounts::{authenticate, LoginError};
@@ -72,7 +72,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
         Err(response) => return response,
     };
     let name = client_name(&app, &pending.client_id).await;
-    html(
+    html_then(
         StatusCode::OK,
         pages::login(&LoginPage {
             request_id: &pending.id,
@@ -83,6 +83,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
             passkeys: app.passkeys.enabled(),
             passkey_only: pending.required_acr.is_some() || pending.password_step.is_some(),
         }),
+        Some(&pending.redirect_uri),
     )
 }
 
@@ -111,7 +112,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     let ip = super::client_ip::client_ip(&app, &req);
     let name = client_name(&app, &pending.client_id).await;
     let form_again = |status: StatusCode, message: &str| {
-        html(
+        html_then(
             status,
             pages::login(&LoginPage {
                 request_id: &pending.id,
@@ -122,6 +123,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
                 passkeys: app.passkeys.enabled(),
                 passkey_only: pending.required_acr.is_some() || pending.password_step.is_some(),
             }),
+            Some(&pending.redirect_uri),
         )
     };
     if pending.required_acr.is_some() {
@@ -165,7 +167,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         } else {
             "Your account needs a passkey, which this service cannot use now."
         };
-        return html(
+        return html_then(
             StatusCode::OK,
             pages::login(&LoginPage {
                 request_id: &pending.id,
@@ -176,6 +178,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
                 passkeys: app.passkeys.enabled(),
                 passkey_only: true,
             }),
+            Some(&pending.redirect_uri),
         );
     }
     let previous = cookies::read(&app, &req, cookies::Name::Session);

@@ -3,9 +3,10 @@
 //! started it, CSRF-checked like the password form.
 
 use super::cookies;
+use super::error::ceremony_error;
 use super::error::{no_store_json, oauth_json, signin_json};
 use super::login::pending_for_browser;
-use super::passkeys::{ceremony_error, json_body};
+use super::passkeys::json_body;
 use crate::crypto::constant_time_eq;
 use crate::oauth::authorize::PendingAuthorization;
 use crate::signin::{self, Proof};

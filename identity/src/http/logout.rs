@@ -4,7 +4,7 @@
 //! people out with an image tag or someone else's ID token).
 
 use super::cookies;
-use super::error::{html, internal_page, page, see_other};
+use super::error::{html, html_then, internal_page, page, see_other};
 use super::form::{self, Params};
 use super::pages;
 use crate::crypto::{b64, constant_time_eq, sha256};
@@ -76,9 +76,10 @@ async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> H
                     carry.push(("state", state.as_str()));
                 }
             }
-            return html(
+            return html_then(
                 StatusCode::OK,
                 pages::confirm_logout(&logout_csrf(cookie), &carry),
+                checked.redirect.as_ref().map(|(uri, _)| uri.as_str()),
             );
         }
         if let Err(e) = logout::end_session(app, cookie, now).await {

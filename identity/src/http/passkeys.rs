@@ -2,46 +2,20 @@
 //! registration behind a user's bearer token, sign-in ending in an
 //! authorization code for the calling client.
 
-use super::error::{bearer, oauth_json};
+use super::error::{bearer, ceremony_error, oauth_json, passkey_login_error as login_error};
 use super::form;
 use crate::oauth::access_token::{self, AccessClaims};
 use crate::oauth::authorize::AuthorizeParams;
 use crate::oauth::first_party;
-use crate::oauth::passkey_login::{self, PasskeyLoginError};
+use crate::oauth::passkey_login;
 use crate::oauth::OAuthError;
 use crate::passkeys::CeremonyError;
 use crate::App;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
-
-pub(super) fn ceremony_error(e: &CeremonyError) -> HttpResponse {
-    let (status, code) = match e {
-        CeremonyError::UnknownCeremony
-        | CeremonyError::Invalid(_)
-        | CeremonyError::AlreadyRegistered => (StatusCode::BAD_REQUEST, "invalid_request"),
-        CeremonyError::Rejected(_)
-        | CeremonyError::PossiblyCloned
-        | CeremonyError::UserUnavailable => (StatusCode::UNAUTHORIZED, "access_denied"),
-        CeremonyError::Disabled => (StatusCode::NOT_FOUND, "invalid_request"),
-        CeremonyError::Store(cause) => {
-            tracing::error!(%cause, "internal error");
-            return oauth_json(&OAuthError::Server(cause.to_string()));
-        }
-    };
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "error": code, "error_description": e.to_string() }))
-}
-
-fn login_error(e: &PasskeyLoginError) -> HttpResponse {
-    match e {
-        PasskeyLoginError::OAuth(e) => oauth_json(e),
-        PasskeyLoginError::Ceremony(e) => ceremony_error(e),
-    }
-}
 
 /// Reads a JSON body of at most `max_body_bytes`.
 pub(super) async fn json_body<T: serde::de::DeserializeOwned>(

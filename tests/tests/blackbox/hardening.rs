@@ -15,8 +15,33 @@ both_backends!(
     malformed_refresh_tokens_are_invalid_grant,
     cookies_are_host_prefixed_under_https,
     metrics_are_not_public,
-    prompt_consent_asks_first_party_clients_too
+    prompt_consent_asks_first_party_clients_too,
+    pages_limit_where_forms_may_go
 );
+
+/// CSP `form-action`: a page's form may post to the provider and lead on to the client's
+/// redirect URI (browsers check the redirects after a submission), nowhere else.
+async fn pages_limit_where_forms_may_go(backend: Backend) {
+    let p = Provider::start(backend);
+    let client = p.admin().add_client(&ClientSpec::confidential("Web"));
+    let browser = p.browser();
+    let login = browser
+        .follow(&Authorize::new(&p.server, &client).url())
+        .await;
+    assert_eq!(login.status.as_u16(), 200, "{}", login.describe());
+    let csp = login.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("form-action 'self' https://rp.example.test;")
+            || csp.ends_with("form-action 'self' https://rp.example.test"),
+        "login page CSP: {csp}"
+    );
+    // A page with no onward target: the provider only.
+    let error = browser
+        .get(&p.server.url("/authorize?client_id=nobody"))
+        .await;
+    let csp = error.header("content-security-policy").unwrap_or_default();
+    assert!(csp.ends_with("form-action 'self'"), "error page CSP: {csp}");
+}
 
 async fn head_answers_like_get(backend: Backend) {
     let p = Provider::start(backend);
