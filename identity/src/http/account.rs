@@ -4,7 +4,10 @@
 
 use super::cookies;
 use super::error::ceremony_error;
-use super::error::{html, internal_page, oauth_json, see_other};
+use super::error::{
+    form_status, html, internal_page, oauth_json, script_refusal, see_other, FormOutcome,
+    ScriptRefusal,
+};
 use super::form;
 use super::pages::{self, AccountPage, PasskeyRow};
 use super::passkeys::json_body;
@@ -14,10 +17,9 @@ use crate::oauth::authorize;
 use crate::passkeys::PasskeyStoreError;
 use crate::signin;
 use crate::App;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
 fn csrf_for(cookie: &str) -> String {
@@ -68,7 +70,7 @@ async fn render(
     app: &App,
     signed: &Signed,
     now: i64,
-    status: StatusCode,
+    outcome: FormOutcome,
     message: Option<&str>,
 ) -> HttpResponse {
     let keys = match app.passkeys.passkeys().list(&signed.user.id).await {
@@ -91,7 +93,7 @@ async fn render(
         })
         .collect();
     html(
-        status,
+        form_status(outcome),
         pages::account(&AccountPage {
             username: &signed.user.username,
             csrf_token: &csrf,
@@ -106,7 +108,7 @@ async fn render(
 pub async fn page(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     let now = crate::clock::now();
     match signed_in(&app, &req, now).await {
-        Ok(signed) => render(&app, &signed, now, StatusCode::OK, None).await,
+        Ok(signed) => render(&app, &signed, now, FormOutcome::Shown, None).await,
         Err(response) => response,
     }
 }
@@ -133,12 +135,12 @@ async fn signed_form(
         Ok(p) => p,
         Err(e) => {
             let text = e.description();
-            return Err(render(app, &signed, now, StatusCode::BAD_REQUEST, Some(&text)).await);
+            return Err(render(app, &signed, now, FormOutcome::Incomplete, Some(&text)).await);
         }
     };
     if !csrf_ok(&signed, params.get("csrf_token")) {
         let text = "The form could not be verified; try again.";
-        return Err(render(app, &signed, now, StatusCode::FORBIDDEN, Some(text)).await);
+        return Err(render(app, &signed, now, FormOutcome::Unverified, Some(text)).await);
     }
     Ok((signed, params))
 }
@@ -158,7 +160,7 @@ async fn outcome(
                 app,
                 signed,
                 now,
-                StatusCode::BAD_REQUEST,
+                FormOutcome::Incomplete,
                 Some(&e.to_string()),
             )
             .await
@@ -192,7 +194,14 @@ pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
     };
     if !signin::is_recent(&app, signed.session.auth_time, now) {
         let text = "Confirm it is you (sign in again) before removing a passkey.";
-        return render(&app, &signed, now, StatusCode::FORBIDDEN, Some(text)).await;
+        return render(
+            &app,
+            &signed,
+            now,
+            FormOutcome::NeedsRecentSignIn,
+            Some(text),
+        )
+        .await;
     }
     let result = app
         .passkeys
@@ -222,25 +231,14 @@ async fn signed_for_json(
     csrf: &str,
     now: i64,
 ) -> Result<Signed, HttpResponse> {
-    let refuse = |status: StatusCode, text: &str| {
-        HttpResponse::build(status)
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "error": "invalid_request", "error_description": text }))
-    };
     let signed = signed_in(app, req, now)
         .await
-        .map_err(|_| refuse(StatusCode::UNAUTHORIZED, "sign in first"))?;
+        .map_err(|_| script_refusal(ScriptRefusal::SignInFirst))?;
     if !csrf_ok(&signed, Some(csrf)) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "the form could not be verified",
-        ));
+        return Err(script_refusal(ScriptRefusal::Unverified));
     }
     if !signin::is_recent(app, signed.session.auth_time, now) {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "confirm it is you (sign in again) first",
-        ));
+        return Err(script_refusal(ScriptRefusal::NeedsRecentSignIn));
     }
     Ok(signed)
 }

@@ -2,26 +2,25 @@
 //! or back to the client.
 
 use super::cookies;
-use super::error::{internal_page, page, see_other};
+use super::error::{internal_page, refusal_page, see_other, PageRefusal};
 use super::form::{self, Params};
 use crate::crypto::{random_token, secret_hash};
 use crate::oauth::authorize::{self, AuthorizeParams, Refusal};
 use crate::oauth::flow::{self, Step};
 use crate::App;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     match form::query(&req) {
         Ok(params) => handle(&app, &req, params).await,
-        Err(e) => page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => refusal_page(PageRefusal::Malformed(&e)),
     }
 }
 
 pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
     match form::post_form(&req, body, app.config.max_body_bytes).await {
         Ok(params) => handle(&app, &req, params).await,
-        Err(e) => page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => refusal_page(PageRefusal::Malformed(&e)),
     }
 }
 
@@ -29,7 +28,7 @@ async fn handle(app: &App, req: &HttpRequest, params: Params) -> HttpResponse {
     let now = crate::clock::now();
     let params: AuthorizeParams = match params.into_struct() {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => return refusal_page(PageRefusal::Malformed(&e)),
     };
     let existing_flow = cookies::read(app, req, cookies::Name::Flow);
     let flow_cookie = existing_flow.clone().unwrap_or_else(random_token);
@@ -44,11 +43,10 @@ async fn handle(app: &App, req: &HttpRequest, params: Params) -> HttpResponse {
     {
         Ok(found) => found,
         Err(Refusal::Unsafe(message)) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "This sign-in request is not valid",
-                &message,
-            )
+            return refusal_page(PageRefusal::Refused {
+                title: "This sign-in request is not valid",
+                message: &message,
+            })
         }
         Err(Refusal::Redirect(refusal)) => {
             return see_other(&flow::error_redirect(&refusal, &app.issuer))

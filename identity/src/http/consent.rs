@@ -1,7 +1,7 @@
 //! GET/POST /consent: a third-party client asks for the user's permission.
 
 use super::cookies;
-use super::error::{html_then, internal_page, page, see_other};
+use super::error::{html_then, internal_page, refusal_page, see_other, PageRefusal};
 use super::form;
 use super::login::pending_for_browser;
 use super::pages::{self, ConsentPage};
@@ -31,7 +31,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     let now = crate::clock::now();
     let params = match form::query(&req) {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => return refusal_page(PageRefusal::Malformed(&e)),
     };
     let pending = match pending_for_browser(&app, &req, params.get("req")).await {
         Ok(p) => p,
@@ -63,7 +63,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     let now = crate::clock::now();
     let params = match form::post_form(&req, body, app.config.max_body_bytes).await {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => return refusal_page(PageRefusal::Malformed(&e)),
     };
     let pending = match pending_for_browser(&app, &req, params.get("req")).await {
         Ok(p) => p,
@@ -73,11 +73,9 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         .get("csrf_token")
         .is_some_and(|t| constant_time_eq(t.as_bytes(), pending.csrf_token.as_bytes()));
     if !csrf_ok {
-        return page(
-            StatusCode::FORBIDDEN,
-            "The form could not be verified",
-            "Reload the page and try again.",
-        );
+        return refusal_page(PageRefusal::Unverified {
+            message: "Reload the page and try again.",
+        });
     }
     let session = match session(&app, &req, now).await {
         Ok(Some(s)) => s,
@@ -94,11 +92,10 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
             return see_other(&flow::error_redirect(&refusal, &app.issuer));
         }
         _ => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "Invalid request",
-                "Choose Allow or Deny.",
-            )
+            return refusal_page(PageRefusal::Refused {
+                title: "Invalid request",
+                message: "Choose Allow or Deny.",
+            })
         }
     }
     if let Err(e) = consent::grant(

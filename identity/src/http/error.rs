@@ -228,3 +228,125 @@ pub fn passkey_login_error(e: &PasskeyLoginError) -> HttpResponse {
         PasskeyLoginError::Ceremony(e) => ceremony_error(e),
     }
 }
+
+/// Why a page refuses a request it cannot continue: each kind's status is
+/// chosen here, nowhere else.
+#[derive(Debug, Clone, Copy)]
+pub enum PageRefusal<'a> {
+    /// Malformed parameters (400).
+    Malformed(&'a OAuthError),
+    /// A request that cannot be trusted or continued: an unknown client, an
+    /// unregistered redirect URI, an expired page, another browser's sign-in
+    /// (400).
+    Refused { title: &'a str, message: &'a str },
+    /// A form whose CSRF token does not match (403).
+    Unverified { message: &'a str },
+}
+
+/// The HTML page for a refusal.
+pub fn refusal_page(refusal: PageRefusal<'_>) -> HttpResponse {
+    match refusal {
+        PageRefusal::Malformed(e) => {
+            page(StatusCode::BAD_REQUEST, "Invalid request", &e.description())
+        }
+        PageRefusal::Refused { title, message } => page(StatusCode::BAD_REQUEST, title, message),
+        PageRefusal::Unverified { message } => page(
+            StatusCode::FORBIDDEN,
+            "The form could not be verified",
+            message,
+        ),
+    }
+}
+
+/// What a form page shown again says happened: its status is chosen here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormOutcome {
+    /// First shown, or shown for the next step.
+    Shown,
+    /// Fields missing or not allowed here (400).
+    Incomplete,
+    /// Wrong credentials (401).
+    WrongCredentials,
+    /// Too many attempts (429; the caller adds `Retry-After`).
+    Throttled,
+    /// The action needs a more recent sign-in (403).
+    NeedsRecentSignIn,
+    /// The form's CSRF token does not match (403).
+    Unverified,
+}
+
+pub fn form_status(outcome: FormOutcome) -> StatusCode {
+    match outcome {
+        FormOutcome::Shown => StatusCode::OK,
+        FormOutcome::Incomplete => StatusCode::BAD_REQUEST,
+        FormOutcome::WrongCredentials => StatusCode::UNAUTHORIZED,
+        FormOutcome::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        FormOutcome::NeedsRecentSignIn | FormOutcome::Unverified => StatusCode::FORBIDDEN,
+    }
+}
+
+/// Why a page's script (login page, account page) is refused.
+#[derive(Debug, Clone, Copy)]
+pub enum ScriptRefusal {
+    /// The sign-in page expired or belongs to another browser (400).
+    PageExpired,
+    /// No live session (401).
+    SignInFirst,
+    /// The CSRF token does not match (403).
+    Unverified,
+    /// The action needs a more recent sign-in (403).
+    NeedsRecentSignIn,
+}
+
+pub fn script_refusal(refusal: ScriptRefusal) -> HttpResponse {
+    let (status, text) = match refusal {
+        ScriptRefusal::PageExpired => (
+            StatusCode::BAD_REQUEST,
+            "this sign-in page has expired or belongs to another browser",
+        ),
+        ScriptRefusal::SignInFirst => (StatusCode::UNAUTHORIZED, "sign in first"),
+        ScriptRefusal::Unverified => (StatusCode::FORBIDDEN, "the form could not be verified"),
+        ScriptRefusal::NeedsRecentSignIn => (
+            StatusCode::FORBIDDEN,
+            "confirm it is you (sign in again) first",
+        ),
+    };
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "invalid_request", "error_description": text }))
+}
+
+/// RFC 9470: the bearer token's authentication is older than `max_age`.
+pub fn insufficient_user_authentication(max_age: i64) -> HttpResponse {
+    let challenge = format!(
+        "Bearer realm=\"tessera\", error=\"insufficient_user_authentication\", \
+         error_description=\"sign in again to manage passkeys\", max_age={max_age}"
+    );
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, challenge))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "error": "insufficient_user_authentication",
+            "error_description": "sign in again to manage passkeys",
+        }))
+}
+
+/// `/metrics` refused: 401 with a challenge when a token is configured,
+/// else 403 (only direct loopback requests may read it).
+pub fn metrics_refused(token_configured: bool) -> HttpResponse {
+    let mut refused = if token_configured {
+        let mut r = HttpResponse::Unauthorized();
+        r.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""));
+        r
+    } else {
+        HttpResponse::Forbidden()
+    };
+    refused
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "error": "forbidden" }))
+}
+
+/// 404 for a path the provider does not serve.
+pub fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({ "error": "not_found" }))
+}

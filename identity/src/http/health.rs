@@ -80,16 +80,7 @@ fn may_read_metrics(app: &App, req: &HttpRequest) -> bool {
 
 pub async fn metrics(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     if !may_read_metrics(&app, &req) {
-        let mut refused = if app.config.metrics_token.is_some() {
-            let mut r = HttpResponse::Unauthorized();
-            r.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\""));
-            r
-        } else {
-            HttpResponse::Forbidden()
-        };
-        return refused
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "error": "forbidden" }));
+        return super::error::metrics_refused(app.config.metrics_token.is_some());
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

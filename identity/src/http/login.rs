@@ -1,7 +1,9 @@
 //! GET/POST /login: the password form of a pending authorization.
 
 use super::cookies;
-use super::error::{html_then, internal_page, page, see_other};
+use super::error::{
+    form_status, html_then, internal_page, refusal_page, see_other, FormOutcome, PageRefusal,
+};
 use super::form;
 use super::pages::{self, LoginPage};
 use crate::accounts::{authenticate, LoginError};
@@ -9,7 +11,7 @@ use crate::crypto::{constant_time_eq, secret_hash};
 use crate::oauth::authorize::{self, PendingAuthorization};
 use crate::signin::{self, Proof};
 use crate::App;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Loads the pending request named by `req` and checks that this browser
@@ -20,11 +22,10 @@ pub(super) async fn pending_for_browser(
     id: Option<&str>,
 ) -> Result<PendingAuthorization, HttpResponse> {
     let expired = || {
-        page(
-            StatusCode::BAD_REQUEST,
-            "This page has expired",
-            "Start signing in again from the application.",
-        )
+        refusal_page(PageRefusal::Refused {
+            title: "This page has expired",
+            message: "Start signing in again from the application.",
+        })
     };
     let Some(id) = id else {
         return Err(expired());
@@ -43,11 +44,10 @@ pub(super) async fn pending_for_browser(
         })
         .unwrap_or(false);
     if !bound {
-        return Err(page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in was started elsewhere",
-            "Start signing in again from the application, in this browser.",
-        ));
+        return Err(refusal_page(PageRefusal::Refused {
+            title: "This sign-in was started elsewhere",
+            message: "Start signing in again from the application, in this browser.",
+        }));
     }
     Ok(pending)
 }
@@ -65,7 +65,7 @@ async fn client_name(app: &App, client_id: &str) -> String {
 pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     let params = match form::query(&req) {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => return refusal_page(PageRefusal::Malformed(&e)),
     };
     let pending = match pending_for_browser(&app, &req, params.get("req")).await {
         Ok(p) => p,
@@ -73,7 +73,7 @@ pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     };
     let name = client_name(&app, &pending.client_id).await;
     html_then(
-        StatusCode::OK,
+        form_status(FormOutcome::Shown),
         pages::login(&LoginPage {
             request_id: &pending.id,
             csrf_token: &pending.csrf_token,
@@ -91,7 +91,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     let now = crate::clock::now();
     let mut params = match form::post_form(&req, body, app.config.max_body_bytes).await {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => return refusal_page(PageRefusal::Malformed(&e)),
     };
     let pending = match pending_for_browser(&app, &req, params.get("req")).await {
         Ok(p) => p,
@@ -101,19 +101,17 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
         .get("csrf_token")
         .is_some_and(|t| constant_time_eq(t.as_bytes(), pending.csrf_token.as_bytes()));
     if !csrf_ok {
-        return page(
-            StatusCode::FORBIDDEN,
-            "The form could not be verified",
-            "Reload the sign-in page and try again.",
-        );
+        return refusal_page(PageRefusal::Unverified {
+            message: "Reload the sign-in page and try again.",
+        });
     }
     let username = params.take("username").unwrap_or_default();
     let password = params.take("password").unwrap_or_default();
     let ip = super::client_ip::client_ip(&app, &req);
     let name = client_name(&app, &pending.client_id).await;
-    let form_again = |status: StatusCode, message: &str| {
+    let form_again = |outcome: FormOutcome, message: &str| {
         html_then(
-            status,
+            form_status(outcome),
             pages::login(&LoginPage {
                 request_id: &pending.id,
                 csrf_token: &pending.csrf_token,
@@ -128,24 +126,27 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     };
     if pending.required_acr.is_some() {
         return form_again(
-            StatusCode::BAD_REQUEST,
+            FormOutcome::Incomplete,
             "This application requires a passkey; a password is not enough.",
         );
     }
     if username.trim().is_empty() || username.len() > 256 || password.is_empty() {
-        return form_again(StatusCode::BAD_REQUEST, "Enter your username and password.");
+        return form_again(FormOutcome::Incomplete, "Enter your username and password.");
     }
     let user = match authenticate(&app.users, &app.throttle, &username, &password, &ip, now).await {
         Ok(user) => user,
         Err(LoginError::InvalidCredentials) => {
             app.metrics.login(false);
             tracing::info!(client_id = %pending.client_id, outcome = "invalid_credentials", "login failed");
-            return form_again(StatusCode::UNAUTHORIZED, "Invalid username or password.");
+            return form_again(
+                FormOutcome::WrongCredentials,
+                "Invalid username or password.",
+            );
         }
         Err(LoginError::Throttled { retry_after }) => {
             app.metrics.login(false);
             let mut response = form_again(
-                StatusCode::TOO_MANY_REQUESTS,
+                FormOutcome::Throttled,
                 "Too many failed attempts. Wait a moment and try again.",
             );
             if let Ok(value) = header::HeaderValue::from_str(&retry_after.to_string()) {
@@ -168,7 +169,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
             "Your account needs a passkey, which this service cannot use now."
         };
         return html_then(
-            StatusCode::OK,
+            form_status(FormOutcome::Shown),
             pages::login(&LoginPage {
                 request_id: &pending.id,
                 csrf_token: &pending.csrf_token,

@@ -4,7 +4,7 @@
 
 use super::cookies;
 use super::error::ceremony_error;
-use super::error::{no_store_json, oauth_json, signin_json};
+use super::error::{no_store_json, oauth_json, script_refusal, signin_json, ScriptRefusal};
 use super::login::pending_for_browser;
 use super::passkeys::json_body;
 use crate::crypto::constant_time_eq;
@@ -30,12 +30,6 @@ fn binding(pending: &PendingAuthorization) -> String {
     format!("browser:{}:{}", pending.browser_binding, pending.id)
 }
 
-fn refused(status: actix_web::http::StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "error": "invalid_request", "error_description": message }))
-}
-
 /// Checks the pending request, the browser binding and the CSRF token.
 async fn checked(
     app: &App,
@@ -43,17 +37,11 @@ async fn checked(
     id: &str,
     csrf: &str,
 ) -> Result<PendingAuthorization, HttpResponse> {
-    let pending = pending_for_browser(app, req, Some(id)).await.map_err(|_| {
-        refused(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "this sign-in page has expired or belongs to another browser",
-        )
-    })?;
+    let pending = pending_for_browser(app, req, Some(id))
+        .await
+        .map_err(|_| script_refusal(ScriptRefusal::PageExpired))?;
     if !constant_time_eq(csrf.as_bytes(), pending.csrf_token.as_bytes()) {
-        return Err(refused(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "the form could not be verified",
-        ));
+        return Err(script_refusal(ScriptRefusal::Unverified));
     }
     Ok(pending)
 }

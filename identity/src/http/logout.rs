@@ -4,7 +4,7 @@
 //! people out with an image tag or someone else's ID token).
 
 use super::cookies;
-use super::error::{html, html_then, internal_page, page, see_other};
+use super::error::{html, html_then, internal_page, refusal_page, see_other, PageRefusal};
 use super::form::{self, Params};
 use super::pages;
 use crate::crypto::{b64, constant_time_eq, sha256};
@@ -23,14 +23,14 @@ fn logout_csrf(session_cookie: &str) -> String {
 pub async fn get(app: web::Data<App>, req: HttpRequest) -> HttpResponse {
     match form::query(&req) {
         Ok(params) => handle(&app, &req, params, false).await,
-        Err(e) => page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => refusal_page(PageRefusal::Malformed(&e)),
     }
 }
 
 pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
     match form::post_form(&req, body, app.config.max_body_bytes).await {
         Ok(params) => handle(&app, &req, params, true).await,
-        Err(e) => page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => refusal_page(PageRefusal::Malformed(&e)),
     }
 }
 
@@ -39,16 +39,15 @@ async fn handle(app: &App, req: &HttpRequest, params: Params, posted: bool) -> H
     let confirmed_csrf = params.get("csrf_token").map(String::from);
     let params: LogoutParams = match params.into_struct() {
         Ok(p) => p,
-        Err(e) => return page(StatusCode::BAD_REQUEST, "Invalid request", &e.description()),
+        Err(e) => return refusal_page(PageRefusal::Malformed(&e)),
     };
     let checked = match logout::check(app, &params, now).await {
         Ok(c) => c,
         Err(LogoutError::Refused(message)) => {
-            return page(
-                StatusCode::BAD_REQUEST,
-                "This sign-out request is not valid",
-                &message,
-            )
+            return refusal_page(PageRefusal::Refused {
+                title: "This sign-out request is not valid",
+                message: &message,
+            })
         }
         Err(LogoutError::Internal(e)) => return internal_page(&e),
     };

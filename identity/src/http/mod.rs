@@ -21,7 +21,7 @@ mod userinfo;
 
 use crate::app::StartError;
 use crate::{App, Config};
-use actix_web::{guard, web, HttpResponse, HttpServer};
+use actix_web::{guard, web, HttpServer};
 use std::time::Duration;
 
 /// A route for GET that answers HEAD too (RFC 9110 9.3.2: the same
@@ -114,11 +114,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/healthz", GET).route(get().to(health::healthz)))
     .service(resource("/readyz", GET).route(get().to(health::readyz)))
     .service(resource("/metrics", GET).route(get().to(health::metrics)))
-    .default_service(web::to(not_found));
-}
-
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "error": "not_found" }))
+    .default_service(web::to(|| async { error::not_found() }));
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,10 @@
 //! registration behind a user's bearer token, sign-in ending in an
 //! authorization code for the calling client.
 
-use super::error::{bearer, ceremony_error, oauth_json, passkey_login_error as login_error};
+use super::error::{
+    bearer, ceremony_error, insufficient_user_authentication, oauth_json,
+    passkey_login_error as login_error,
+};
 use super::form;
 use crate::oauth::access_token::{self, AccessClaims};
 use crate::oauth::authorize::AuthorizeParams;
@@ -14,7 +17,6 @@ use crate::App;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 /// Reads a JSON body of at most `max_body_bytes`.
@@ -87,19 +89,10 @@ async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessCla
         .await
         .map_err(|e| bearer(Some(&e)))?;
     // RFC 9470: the token's authentication is too old for this.
-    let recent = app.config.passkey_recent_auth_secs;
     if !crate::signin::is_recent(app, auth_time, now) {
-        let challenge = format!(
-            "Bearer realm=\"tessera\", error=\"insufficient_user_authentication\", \
-             error_description=\"sign in again to manage passkeys\", max_age={recent}"
-        );
-        return Err(HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, challenge))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({
-                "error": "insufficient_user_authentication",
-                "error_description": "sign in again to manage passkeys",
-            })));
+        return Err(insufficient_user_authentication(
+            app.config.passkey_recent_auth_secs,
+        ));
     }
     Ok(claims)
 }
