@@ -85,12 +85,16 @@ impl App {
                 .map_err(|e| StartError::Store(StoreError::Task(e.to_string())))??
         };
         let ephemeral = match &config.redis_url {
-            Some(url) => Ephemeral::redis(url, &config.redis_prefix)
-                .await
-                .map_err(|source| StartError::Redis {
-                    url: redact_url(url),
-                    source,
-                })?,
+            Some(url) => Ephemeral::redis_with_budget(
+                url,
+                &config.redis_prefix,
+                config.anonymous_state_per_minute,
+            )
+            .await
+            .map_err(|source| StartError::Redis {
+                url: redact_url(url),
+                source,
+            })?,
             None => Ephemeral::in_process_with_capacity(config.memory_store_max_entries),
         };
         let (kek, kek_source) = KeyEncryptionKey::load(&config)?;

@@ -71,6 +71,9 @@ pub struct Config {
     /// The in-process store's capacity (embedded mode); past it, pending
     /// requests and ceremonies are evicted first.
     pub memory_store_max_entries: usize,
+    /// With Redis: pending requests and ceremonies anonymous callers may
+    /// create per minute, across all processes.
+    pub anonymous_state_per_minute: i64,
     /// Bearer token `/metrics` requires. Unset: `/metrics` answers only
     /// direct (not proxied) requests from the loopback interface.
     pub metrics_token: Option<String>,
@@ -110,6 +113,7 @@ impl Default for Config {
             passkey_counter_regression: "refuse".into(),
             trusted_proxies: String::new(),
             memory_store_max_entries: crate::store::memory_default_max_entries(),
+            anonymous_state_per_minute: crate::store::ephemeral::DEFAULT_ANONYMOUS_PER_MINUTE,
             metrics_token: None,
         }
     }
@@ -219,6 +223,7 @@ impl Config {
             ("passkey_counter_regression", Str),
             ("trusted_proxies", Str),
             ("memory_store_max_entries", Int),
+            ("anonymous_state_per_minute", Int),
             ("metrics_token", Str),
         ]
         .into_iter()
@@ -264,6 +269,10 @@ impl Config {
             ("login_max_failures", self.login_max_failures),
             ("login_ip_max_failures", self.login_ip_max_failures),
             ("passkey_recent_auth_secs", self.passkey_recent_auth_secs),
+            (
+                "anonymous_state_per_minute",
+                self.anonymous_state_per_minute,
+            ),
         ] {
             if value <= 0 {
                 return Err(invalid(key, "must be a positive number"));

@@ -4,6 +4,9 @@
 //! by every provider process) and an in-process map for the embedded default.
 
 pub use super::key_space::Key;
+
+/// The default `anonymous_state_per_minute`.
+pub const DEFAULT_ANONYMOUS_PER_MINUTE: i64 = 10_000;
 use super::memory::MemoryStore;
 use super::redis_store::RedisStore;
 use super::StoreError;
@@ -45,7 +48,9 @@ pub enum Reservation {
 #[derive(Clone)]
 pub enum Ephemeral {
     Memory(Arc<MemoryStore>),
-    Redis(RedisStore),
+    /// Redis, and how many evictable values anonymous callers may create
+    /// per minute across all processes (`anonymous_state_per_minute`).
+    Redis(RedisStore, i64),
 }
 
 impl Ephemeral {
@@ -63,18 +68,34 @@ impl Ephemeral {
     pub fn memory_stats(&self) -> Option<(usize, u64)> {
         match self {
             Ephemeral::Memory(m) => Some(m.stats()),
-            Ephemeral::Redis(_) => None,
+            Ephemeral::Redis(..) => None,
         }
     }
 
     pub async fn redis(url: &str, prefix: &str) -> Result<Ephemeral, StoreError> {
-        Ok(Ephemeral::Redis(RedisStore::connect(url, prefix).await?))
+        Ephemeral::redis_with_budget(url, prefix, DEFAULT_ANONYMOUS_PER_MINUTE).await
+    }
+
+    /// Redis where anonymous callers may create at most `per_minute`
+    /// pending requests and ceremonies a minute: with their TTLs (10 and 5
+    /// minutes) that bounds what a flood can store. Past it such a write is
+    /// refused (`Full`, answered 503) until the minute is over; sessions,
+    /// codes, revocations and throttling state are never refused.
+    pub async fn redis_with_budget(
+        url: &str,
+        prefix: &str,
+        per_minute: i64,
+    ) -> Result<Ephemeral, StoreError> {
+        Ok(Ephemeral::Redis(
+            RedisStore::connect(url, prefix).await?,
+            per_minute,
+        ))
     }
 
     pub fn backend_name(&self) -> &'static str {
         match self {
             Ephemeral::Memory(_) => "in-process",
-            Ephemeral::Redis(_) => "redis",
+            Ephemeral::Redis(..) => "redis",
         }
     }
 
@@ -83,14 +104,24 @@ impl Ephemeral {
         let ttl = ttl_secs.max(1) as u64;
         match self {
             Ephemeral::Memory(m) => m.put(&key.render(), value, ttl, key.evictable()),
-            Ephemeral::Redis(r) => r.put(&key.render(), value, ttl).await,
+            Ephemeral::Redis(r, per_minute) => {
+                if key.evictable() {
+                    let spent = r.incr(&Key::AnonymousBudget.render(), 60).await?;
+                    if spent > *per_minute {
+                        super::outage::note(super::outage::StoreName::Ephemeral);
+                        tracing::warn!(per_minute, "anonymous state budget spent for this minute");
+                        return Err(StoreError::Full);
+                    }
+                }
+                r.put(&key.render(), value, ttl).await
+            }
         }
     }
 
     pub async fn get(&self, key: Key<'_>) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Ephemeral::Memory(m) => Ok(m.get(&key.render())),
-            Ephemeral::Redis(r) => r.get(&key.render()).await,
+            Ephemeral::Redis(r, _) => r.get(&key.render()).await,
         }
     }
 
@@ -99,7 +130,7 @@ impl Ephemeral {
     pub async fn take(&self, key: Key<'_>) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Ephemeral::Memory(m) => Ok(m.take(&key.render())),
-            Ephemeral::Redis(r) => r.take(&key.render()).await,
+            Ephemeral::Redis(r, _) => r.take(&key.render()).await,
         }
     }
 
@@ -116,7 +147,7 @@ impl Ephemeral {
         let ttl = ttl_secs.max(1) as u64;
         match self {
             Ephemeral::Memory(m) => Ok(m.take_and_mark(&key.render(), &marker.render(), mark, ttl)),
-            Ephemeral::Redis(r) => {
+            Ephemeral::Redis(r, _) => {
                 r.take_and_mark(&key.render(), &marker.render(), mark, ttl)
                     .await
             }
@@ -129,7 +160,7 @@ impl Ephemeral {
                 m.take(&key.render());
                 Ok(())
             }
-            Ephemeral::Redis(r) => r.delete(&key.render()).await,
+            Ephemeral::Redis(r, _) => r.delete(&key.render()).await,
         }
     }
 
@@ -139,7 +170,7 @@ impl Ephemeral {
         let ttl = ttl_secs.max(1) as u64;
         match self {
             Ephemeral::Memory(m) => Ok(m.incr(&key.render(), ttl)),
-            Ephemeral::Redis(r) => r.incr(&key.render(), ttl).await,
+            Ephemeral::Redis(r, _) => r.incr(&key.render(), ttl).await,
         }
     }
 
@@ -157,7 +188,7 @@ impl Ephemeral {
     ) -> Result<Reservation, StoreError> {
         match self {
             Ephemeral::Memory(m) => Ok(m.reserve_attempt(&key.render(), policy, now)),
-            Ephemeral::Redis(r) => r.reserve_attempt(&key.render(), policy, now).await,
+            Ephemeral::Redis(r, _) => r.reserve_attempt(&key.render(), policy, now).await,
         }
     }
 
@@ -165,7 +196,7 @@ impl Ephemeral {
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
             Ephemeral::Memory(_) => Ok(()),
-            Ephemeral::Redis(r) => r.ping().await,
+            Ephemeral::Redis(r, _) => r.ping().await,
         }
     }
 

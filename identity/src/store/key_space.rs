@@ -29,6 +29,9 @@ pub enum Key<'a> {
     IpFailures(&'a str),
     /// The lock on one client address.
     IpLock(&'a str),
+    /// How many evictable values were created in the current minute (the
+    /// Redis store's budget for what anonymous callers can create).
+    AnonymousBudget,
 }
 
 impl Key<'_> {
@@ -45,6 +48,7 @@ impl Key<'_> {
             Key::LoginAttempts(hash) => format!("throttle:acct:{hash}"),
             Key::IpFailures(ip) => format!("throttle:fail:ip:{ip}"),
             Key::IpLock(ip) => format!("throttle:lock:ip:{ip}"),
+            Key::AnonymousBudget => "budget:anonymous".to_string(),
         }
     }
 
@@ -80,6 +84,7 @@ mod tests {
             Key::IpFailures("x"),
             Key::IpLock("x"),
         ];
+        assert_ne!(Key::AnonymousBudget.render(), Key::IpLock("x").render());
         let rendered: std::collections::HashSet<String> = all.iter().map(Key::render).collect();
         assert_eq!(rendered.len(), all.len());
         for (i, a) in all.iter().enumerate() {

@@ -68,3 +68,50 @@ async fn a_flood_of_authorization_requests_is_bounded() {
     // A fresh sign-in still works.
     login_and_exchange(&p.browser(), &p.server, &client, &user).await;
 }
+
+/// With Redis (production): anonymous callers may create at most `anonymous_state_per_minute`
+/// pending requests and ceremonies a minute across all processes; past it `/authorize` answers
+/// 503 with `Retry-After` and Redis holds no more, while grants already made keep working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_authorization_requests_is_bounded_in_redis() {
+    let p = Provider::start_with(
+        Backend::Production,
+        &[("TESSERA_ANONYMOUS_STATE_PER_MINUTE", "100")],
+    );
+    let admin = p.admin();
+    let user = admin.add_user("alice", PASSWORD);
+    let client = admin.add_client(&ClientSpec::confidential("Web").first_party());
+    let tokens = login_and_exchange(&p.browser(), &p.server, &client, &user).await;
+    let before = tessera_tests::env::redis_key_count(&p.env);
+
+    let flood = Authorize::new(&p.server, &client).url();
+    let http = http();
+    let (mut stored, mut refused) = (0, 0);
+    for _ in 0..150 {
+        let resp = http.get(&flood).send().await.expect("GET /authorize");
+        match resp.status().as_u16() {
+            303 => stored += 1,
+            503 => {
+                assert!(resp.headers().contains_key("retry-after"));
+                refused += 1;
+            }
+            other => panic!("flood request answered {other}"),
+        }
+    }
+    let after = tessera_tests::env::redis_key_count(&p.env);
+    eprintln!(
+        "bounded state (Redis): 150 pending requests with a budget of 100 (1 used by the sign-in): \
+         {stored} stored, {refused} refused; keys {before} -> {after}"
+    );
+    assert!(stored <= 100, "{stored} pending requests stored");
+    assert!(refused >= 50, "{refused} refused");
+    assert!(
+        after <= before + 100,
+        "Redis grew from {before} to {after} keys"
+    );
+    // What signed-in users hold is untouched.
+    assert!(oauth::is_active(&p.server, client.auth(), &tokens.access_token).await);
+    oauth::refresh(&p.server, &client, tokens.refresh())
+        .await
+        .assert_ok();
+}
