@@ -52,6 +52,15 @@ function startServer(dir) {
   });
 }
 
+// Debian's Chromium, headless, with nothing reaching out to the network.
+function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+      "--no-first-run", "--disable-component-update", "--disable-sync"],
+  });
+}
+
 function admin(env, args, input) {
   return JSON.parse(execFileSync(bin("tessera-admin"), ["--json", ...args], { env, input }).toString());
 }
@@ -70,11 +79,7 @@ test("password, then a passkey on the account page, then passkey-only sign-in to
     "client", "add", "--name", "Shop", "--first-party", "--redirect-uri", REDIRECT,
   ]);
 
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-      "--no-first-run", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -212,11 +217,7 @@ test("password sign-in through the login form lands back at the client", async (
   const client = admin(server.env, [
     "client", "add", "--name", "Shop", "--first-party", "--redirect-uri", CLIENT_CALLBACK,
   ]);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-      "--no-first-run", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await (await browser.newContext()).newPage();
   const authorize = new URL(`${server.base}/authorize`);

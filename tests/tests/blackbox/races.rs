@@ -4,7 +4,10 @@
 //! - one code redeemed twice at once: at most one success, and whatever it issued is revoked.
 
 use tessera_tests::oauth::{self, exchange_code, login_and_exchange};
-use tessera_tests::{both_backends, Authorize, Backend, ClientSpec, Provider, TokenSet, PASSWORD};
+use tessera_tests::{
+    both_backends, Authorize, Backend, ClientSpec, Provider, RegisteredClient, TokenSet, User,
+    PASSWORD,
+};
 
 both_backends!(
     concurrent_refreshes_of_one_token,
@@ -13,11 +16,17 @@ both_backends!(
 
 const ROUNDS: usize = 8;
 
-async fn concurrent_refreshes_of_one_token(backend: Backend) {
+/// A provider with alice and a first-party web client.
+fn setup(backend: Backend) -> (Provider, User, RegisteredClient) {
     let p = Provider::start(backend);
     let admin = p.admin();
     let user = admin.add_user("alice", PASSWORD);
     let client = admin.add_client(&ClientSpec::confidential("Web").first_party());
+    (p, user, client)
+}
+
+async fn concurrent_refreshes_of_one_token(backend: Backend) {
+    let (p, user, client) = setup(backend);
     let browser = p.browser();
     for round in 0..ROUNDS {
         let tokens = login_and_exchange(&browser, &p.server, &client, &user).await;
@@ -48,10 +57,7 @@ async fn concurrent_refreshes_of_one_token(backend: Backend) {
 }
 
 async fn concurrent_redemptions_of_one_code(backend: Backend) {
-    let p = Provider::start(backend);
-    let admin = p.admin();
-    let user = admin.add_user("alice", PASSWORD);
-    let client = admin.add_client(&ClientSpec::confidential("Web").first_party());
+    let (p, user, client) = setup(backend);
     let browser = p.browser();
     for round in 0..ROUNDS {
         let req = Authorize::new(&p.server, &client);

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use tessera_tests::oauth::{self, exchange_code};
 use tessera_tests::{
-    both_backends, jwt, Authorize, Backend, ClientSpec, Provider, RegisteredClient, TokenSet,
+    both_backends, jwt, Authorize, Backend, ClientSpec, Provider, RegisteredClient, TokenSet, User,
     PASSWORD,
 };
 
@@ -24,11 +24,11 @@ fn aud(token: &str) -> Value {
 }
 
 /// A provider with alice, a web client, and the API registered with its own introspection
-/// client; returns (provider, web, api's introspection client).
-fn setup(backend: Backend) -> (Provider, RegisteredClient, RegisteredClient) {
+/// client; returns (provider, web, api's introspection client, alice).
+fn setup(backend: Backend) -> (Provider, RegisteredClient, RegisteredClient, User) {
     let p = Provider::start(backend);
     let admin = p.admin();
-    admin.add_user("alice", PASSWORD);
+    let alice = admin.add_user("alice", PASSWORD);
     let web = admin.add_client(&ClientSpec::confidential("Web").first_party());
     let api = admin.add_client(&ClientSpec::service("API introspection"));
     let added = admin.json(
@@ -45,11 +45,11 @@ fn setup(backend: Backend) -> (Provider, RegisteredClient, RegisteredClient) {
         None,
     );
     assert_eq!(added["identifier"], API, "{added}");
-    (p, web, api)
+    (p, web, api, alice)
 }
 
 async fn resource_servers_are_registered_with_checks(backend: Backend) {
-    let (p, _web, _api) = setup(backend);
+    let (p, _web, _api, _alice) = setup(backend);
     let admin = p.admin();
     let listed = admin.json(&["resource", "list"], None);
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
@@ -99,15 +99,8 @@ async fn resource_servers_are_registered_with_checks(backend: Backend) {
 }
 
 async fn tokens_for_a_resource_are_shown_to_it_and_their_client_only(backend: Backend) {
-    let (p, web, api) = setup(backend);
+    let (p, web, api, user) = setup(backend);
     let other = p.admin().add_client(&ClientSpec::confidential("Other"));
-    let user = tessera_tests::User {
-        id: String::new(),
-        username: "alice".into(),
-        password: PASSWORD.into(),
-        email: None,
-        raw: Value::Null,
-    };
     let browser = p.browser();
     let req = Authorize::new(&p.server, &web).param("resource", API);
     let code = req.run(&browser, &p.server, &user).await.code();
@@ -137,14 +130,7 @@ async fn tokens_for_a_resource_are_shown_to_it_and_their_client_only(backend: Ba
 }
 
 async fn unknown_or_changed_targets_are_invalid_target(backend: Backend) {
-    let (p, web, _api) = setup(backend);
-    let user = tessera_tests::User {
-        id: String::new(),
-        username: "alice".into(),
-        password: PASSWORD.into(),
-        email: None,
-        raw: Value::Null,
-    };
+    let (p, web, _api, user) = setup(backend);
     let browser = p.browser();
     // At /authorize: an error redirect with state and iss.
     for bad in [
@@ -203,7 +189,7 @@ async fn unknown_or_changed_targets_are_invalid_target(backend: Backend) {
 }
 
 async fn client_credentials_for_a_resource(backend: Backend) {
-    let (p, _web, api) = setup(backend);
+    let (p, _web, api, _alice) = setup(backend);
     let backend_client = p.admin().add_client(&ClientSpec::service("Backend"));
     let resp = oauth::token(
         &p.server,
