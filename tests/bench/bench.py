@@ -187,11 +187,12 @@ def cmd_login(base, client_id, redirect_uri, username, password, seconds, concur
     start = time.perf_counter()
     deadline = start + seconds
 
-    def worker():
+    def worker(index):
+        # Browser `index` signs in as `<username>-<index>` (one account each).
         c = conn_for(base)
         while time.perf_counter() < deadline:
             try:
-                t = one_login(c, client_id, redirect_uri, username, password)
+                t = one_login(c, client_id, redirect_uri, f"{username}-{index}", password)
                 with lock:
                     latencies.append(t)
             except LoginFailed as e:
@@ -208,7 +209,7 @@ def cmd_login(base, client_id, redirect_uri, username, password, seconds, concur
                 c = conn_for(base)
         c.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:

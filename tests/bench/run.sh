@@ -305,10 +305,15 @@ bench_backend() {
     json=$(admin_json client add --name bench-web --first-party --redirect-uri "$WEB_REDIRECT" --scope openid) ||
         die "tessera-admin client add (first-party web) failed"
     WEB_ID=$("${BPY[@]}" field client_id <<<"$json")
+    # One account per concurrent browser: attempts on one account are reserved before hashing,
+    # so more parallel sign-ins of one account than login_max_failures would meet the throttle.
     USER_NAME="bench-user"
     USER_PASSWORD="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-    printf '%s\n' "$USER_PASSWORD" | admin_json user add "$USER_NAME" --email bench@example.test --password-stdin \
-        >/dev/null || die "tessera-admin user add failed"
+    for i in $(seq 0 $((LOGIN_CONCURRENCY - 1))); do
+        printf '%s\n' "$USER_PASSWORD" |
+            admin_json user add "$USER_NAME-$i" --email "bench-$i@example.test" --password-stdin \
+                >/dev/null || die "tessera-admin user add failed"
+    done
 
     start_server
     IDLE_RSS_KIB=$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status")
