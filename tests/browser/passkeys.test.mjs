@@ -207,7 +207,9 @@ test("password sign-in through the login form lands back at the client", async (
   // redirect's target, so the 303 must reach something).
   let callback = null;
   const rp = createServer((req, res) => {
-    callback = new URL(req.url, "http://127.0.0.1");
+    // Only the callback: the browser may ask for /favicon.ico afterwards.
+    const url = new URL(req.url, "http://127.0.0.1");
+    if (url.pathname === "/callback") callback = url;
     res.end("back at the client");
   });
   await new Promise((resolve) => rp.listen(0, "127.0.0.1", resolve));
