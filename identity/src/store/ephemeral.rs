@@ -4,15 +4,15 @@
 //! by every provider process) and an in-process map for the embedded default.
 
 pub use super::key_space::Key;
-
-/// The default `anonymous_state_per_minute`.
-pub const DEFAULT_ANONYMOUS_PER_MINUTE: i64 = 10_000;
 use super::memory::MemoryStore;
 use super::redis_store::RedisStore;
 use super::StoreError;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::sync::Arc;
+
+/// The default `anonymous_state_per_minute`.
+pub const DEFAULT_ANONYMOUS_PER_MINUTE: i64 = 10_000;
 
 /// The rule behind [`Ephemeral::reserve_attempt`]: `max` attempts, then a
 /// lock of `base_lock_secs` doubling with each further attempt up to
@@ -76,11 +76,12 @@ impl Ephemeral {
         Ephemeral::redis_with_budget(url, prefix, DEFAULT_ANONYMOUS_PER_MINUTE).await
     }
 
-    /// Redis where anonymous callers may create at most `per_minute`
+    /// Redis where anonymous callers may create at most `per_minute` new
     /// pending requests and ceremonies a minute: with their TTLs (10 and 5
-    /// minutes) that bounds what a flood can store. Past it such a write is
-    /// refused (`Full`, answered 503) until the minute is over; sessions,
-    /// codes, revocations and throttling state are never refused.
+    /// minutes) that bounds what a flood can store. Past it a new one is
+    /// refused (`Full`, answered 503) until the minute is over; updating one
+    /// that exists, and sessions, codes, revocations and throttling state,
+    /// never are.
     pub async fn redis_with_budget(
         url: &str,
         prefix: &str,
@@ -104,17 +105,18 @@ impl Ephemeral {
         let ttl = ttl_secs.max(1) as u64;
         match self {
             Ephemeral::Memory(m) => m.put(&key.render(), value, ttl, key.evictable()),
-            Ephemeral::Redis(r, per_minute) => {
-                if key.evictable() {
-                    let spent = r.incr(&Key::AnonymousBudget.render(), 60).await?;
-                    if spent > *per_minute {
-                        super::outage::note(super::outage::StoreName::Ephemeral);
-                        tracing::warn!(per_minute, "anonymous state budget spent for this minute");
-                        return Err(StoreError::Full);
-                    }
+            Ephemeral::Redis(r, per_minute) if key.evictable() => {
+                let budget = Key::AnonymousBudget.render();
+                if r.put_within_budget(&key.render(), value, ttl, &budget, *per_minute)
+                    .await?
+                {
+                    return Ok(());
                 }
-                r.put(&key.render(), value, ttl).await
+                super::outage::note(super::outage::StoreName::Ephemeral);
+                tracing::warn!(per_minute, "anonymous state budget spent for this minute");
+                Err(StoreError::Full)
             }
+            Ephemeral::Redis(r, _) => r.put(&key.render(), value, ttl).await,
         }
     }
 

@@ -29,8 +29,8 @@ pub enum Key<'a> {
     IpFailures(&'a str),
     /// The lock on one client address.
     IpLock(&'a str),
-    /// How many evictable values were created in the current minute (the
-    /// Redis store's budget for what anonymous callers can create).
+    /// How many new evictable values were created in the current minute
+    /// (the Redis store's budget for what anonymous callers can create).
     AnonymousBudget,
 }
 

@@ -56,6 +56,28 @@ return taken
     )
 });
 
+/// Store a value anonymous callers created: a new key spends one unit of
+/// the per-minute budget (KEYS[2]) and is refused once it is spent; a key
+/// that exists (a pending request updated mid-flow) is rewritten freely.
+/// Returns 1 when stored, 0 when refused.
+static PUT_WITHIN_BUDGET: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| {
+    redis::Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local spent = redis.call('INCR', KEYS[2])
+  if spent == 1 then
+    redis.call('EXPIRE', KEYS[2], 60)
+  end
+  if spent > tonumber(ARGV[3]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+",
+    )
+});
+
 /// The longest one Redis command may take, reconnecting included.
 const COMMAND_WAIT: Duration = Duration::from_millis(1000);
 
@@ -151,6 +173,26 @@ impl RedisStore {
 
     /// Readiness probe; bypasses the breaker so a recovered Redis is seen
     /// at once.
+    /// See [`PUT_WITHIN_BUDGET`]: false when the budget was spent.
+    pub async fn put_within_budget(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl_secs: u64,
+        budget_key: &str,
+        per_minute: i64,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let mut invocation = PUT_WITHIN_BUDGET.key(self.key(key));
+        invocation
+            .key(self.key(budget_key))
+            .arg(value)
+            .arg(ttl_secs)
+            .arg(per_minute);
+        let stored: i64 = self.bounded(invocation.invoke_async(&mut conn)).await?;
+        Ok(stored == 1)
+    }
+
     /// See [`super::Ephemeral::take_and_mark`].
     pub async fn take_and_mark(
         &self,

@@ -82,6 +82,12 @@ async fn a_flood_of_authorization_requests_is_bounded_in_redis() {
     let user = admin.add_user("alice", PASSWORD);
     let client = admin.add_client(&ClientSpec::confidential("Web").first_party());
     let tokens = login_and_exchange(&p.browser(), &p.server, &client, &user).await;
+    // A customer already on the login page when the flood comes.
+    let midway = p.browser();
+    let login_page = midway
+        .follow(&Authorize::new(&p.server, &client).url())
+        .await;
+    assert_eq!(login_page.status.as_u16(), 200, "{}", login_page.describe());
     let before = tessera_tests::env::redis_key_count(&p.env);
 
     let flood = Authorize::new(&p.server, &client).url();
@@ -100,7 +106,7 @@ async fn a_flood_of_authorization_requests_is_bounded_in_redis() {
     }
     let after = tessera_tests::env::redis_key_count(&p.env);
     eprintln!(
-        "bounded state (Redis): 150 pending requests with a budget of 100 (1 used by the sign-in): \
+        "bounded state (Redis): 150 pending requests with a budget of 100 (2 used before): \
          {stored} stored, {refused} refused; keys {before} -> {after}"
     );
     assert!(stored <= 100, "{stored} pending requests stored");
@@ -108,6 +114,15 @@ async fn a_flood_of_authorization_requests_is_bounded_in_redis() {
     assert!(
         after <= before + 100,
         "Redis grew from {before} to {after} keys"
+    );
+    // Only new anonymous state is refused: the customer already on the login page signs in
+    // (their pending request is updated, not created).
+    let done = midway.submit_login(&login_page, "alice", PASSWORD).await;
+    assert_eq!(
+        done.status.as_u16(),
+        303,
+        "sign-in during the flood: {}",
+        done.describe()
     );
     // What signed-in users hold is untouched.
     assert!(oauth::is_active(&p.server, client.auth(), &tokens.access_token).await);
