@@ -76,11 +76,18 @@ pub struct Validated {
 }
 
 /// Verifies an access token: signature by a published key with that key's
-/// algorithm, `typ: at+jwt`, issuer, audience, expiry, the deny-list, and
-/// for a user's token that the user is enabled and its grant not revoked
-/// (one durable read, which the user lookup needed anyway).
+/// algorithm, `typ: at+jwt`, issuer, expiry, the deny-list, that its
+/// client still exists (from the client cache: a removed client's tokens,
+/// client_credentials ones included, die with it), and for a user's token
+/// that the user is enabled and its grant not revoked (one durable read,
+/// which the user lookup needed anyway).
 pub async fn validate(app: &App, token: &str, now: i64) -> Result<Validated, OAuthError> {
     let claims = validate_unrevoked(app, token, now).await?;
+    if app.clients.get(&claims.client_id).await?.is_none() {
+        return Err(OAuthError::InvalidToken(
+            "the access token's client was removed".into(),
+        ));
+    }
     let user = if claims.has_user() {
         Some(live_user(app, &claims).await?)
     } else {

@@ -5,12 +5,15 @@
 //!   removing a client ends its grants;
 //! - a refresh-token family has an absolute lifetime that rotation does not extend.
 
+use std::time::Duration;
 use tessera_tests::oauth::{self, login_and_exchange};
 use tessera_tests::steps::session_alive;
 use tessera_tests::{
     both_backends, Authorize, Backend, Browser, ClientSpec, Provider, RegisteredClient, TokenSet,
     User, PASSWORD,
 };
+
+const API: &str = "https://api.example.test";
 
 both_backends!(
     revoking_a_refresh_token_takes_its_access_tokens,
@@ -140,18 +143,66 @@ async fn consent_withdrawal_ends_that_clients_grants(backend: Backend) {
 async fn client_removal_ends_its_grants(backend: Backend) {
     let p = Provider::start(backend);
     let s = signed_in(&p).await;
-    let shop = p
-        .admin()
-        .add_client(&ClientSpec::confidential("Shop").first_party());
+    let admin = p.admin();
+    // An API that introspects, so someone other than the removed client can look.
+    let api = admin.add_client(&ClientSpec::service("API introspection"));
+    admin.json(
+        &[
+            "resource",
+            "add",
+            "--identifier",
+            API,
+            "--name",
+            "API",
+            "--introspection-client",
+            &api.client_id,
+        ],
+        None,
+    );
+    let req = Authorize::new(&p.server, &s.web).param("resource", API);
+    let code = req.run(&s.browser, &p.server, &s.user).await.code();
+    let for_api = TokenSet::from_response(
+        &oauth::exchange_code(&p.server, &s.web, &code, Some(req.verifier())).await,
+    );
+    let service = admin.add_client(&ClientSpec::service("Backend"));
+    let machine = TokenSet::from_response(
+        &oauth::token(
+            &p.server,
+            service.auth(),
+            &[("grant_type", "client_credentials"), ("resource", API)],
+        )
+        .await,
+    )
+    .access_token;
+    let shop = admin.add_client(&ClientSpec::confidential("Shop").first_party());
     let shop_tokens = login_and_exchange(&s.browser, &p.server, &shop, &s.user).await;
-    let out = p.admin().run(&["client", "remove", &s.web.client_id], None);
-    assert!(out.status.success(), "client remove: {}", out.stderr);
-    // The removed client cannot even introspect; another client sees its token dead.
+    for token in [&for_api.access_token, &machine] {
+        assert!(
+            oauth::is_active(&p.server, api.auth(), token).await,
+            "active before removal"
+        );
+    }
+
+    for client in [&s.web.client_id, &service.client_id] {
+        let out = admin.run(&["client", "remove", client], None);
+        assert!(out.status.success(), "client remove: {}", out.stderr);
+    }
+    // The user's token dies at once (its grant is revoked); the resource server sees it.
     assert!(
-        !oauth::is_active(&p.server, shop.auth(), &s.tokens.access_token).await,
-        "the removed client's access token is still active"
+        !oauth::is_active(&p.server, api.auth(), &for_api.access_token).await,
+        "the removed client's user token is still active"
     );
     oauth::assert_invalid_token(&oauth::userinfo(&p.server, &s.tokens.access_token).await);
+    // The client_credentials token has no grant: it dies when the server's client cache
+    // (5 s) forgets the removed client.
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    while oauth::is_active(&p.server, api.auth(), &machine).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the removed client's client_credentials token is still active"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     assert_grant_alive(&p, &shop, &shop_tokens, "another client's grant").await;
 }
 
