@@ -14,17 +14,6 @@ pub fn now() -> UnixTime {
         .unwrap_or(0)
 }
 
-/// Milliseconds since the unix epoch: only for ordering a browser session
-/// against a credential change (`sessions_not_before_ms`), where seconds
-/// would let a session of the same second survive.
-#[allow(clippy::disallowed_methods)]
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// `YYYY-MM-DD HH:MM:SS UTC` for pages and the CLI, with no date crate.
 pub fn format_utc(unix: UnixTime) -> String {
     let days = unix.div_euclid(86_400);

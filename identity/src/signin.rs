@@ -6,11 +6,12 @@
 //! URL the browser goes to. The session and recent-authentication rules are
 //! written here once. Nothing here knows HTTP: handlers parse, call, render.
 
-use crate::accounts::BrowserSession;
+use crate::accounts::{BrowserSession, User};
 use crate::audit::{self, Event, EventKind};
 use crate::oauth::authorize::{self, PendingAuthorization};
 use crate::oauth::flow::{self, Step};
 use crate::oauth::OAuthError;
+use crate::passkeys::PasskeyStoreError;
 use crate::App;
 use serde_json::json;
 
@@ -26,7 +27,7 @@ pub enum SigninError {
 /// Who signed in and how (RFC 8176 methods).
 #[derive(Debug, Clone)]
 pub struct Proof<'a> {
-    pub user_id: &'a str,
+    pub user: &'a User,
     pub amr: Vec<String>,
     /// For the audit log: `pwd`, `passkey`, `pwd+passkey`.
     pub method: &'static str,
@@ -55,11 +56,11 @@ pub async fn complete(
     }
     let (cookie, session) = app
         .sessions
-        .start(proof.user_id, proof.amr.clone(), now)
+        .start(proof.user, proof.amr.clone(), now)
         .await
         .map_err(OAuthError::from)?;
     let event = Event::new(EventKind::LoginSucceeded)
-        .user(proof.user_id)
+        .user(&proof.user.id)
         .detail(json!({ "method": proof.method, "amr": proof.amr, "ip": proof.ip }));
     let event = match pending.client_id.as_str() {
         "" => event,
@@ -108,6 +109,26 @@ pub fn passkey_methods(
         amr.push("mfa".into());
     }
     Ok((amr, "pwd+passkey"))
+}
+
+/// Users remove one of their own passkeys in a signed-in browser: like any
+/// credential change this ends their other sessions and grants, while the
+/// session that did it, where they just proved who they are, goes on under
+/// a new cookie in the new session generation. The new cookie, if the
+/// session still existed.
+pub async fn remove_own_passkey(
+    app: &App,
+    cookie: &str,
+    user_id: &str,
+    passkey_id: &str,
+    now: i64,
+) -> Result<Option<String>, PasskeyStoreError> {
+    let generation = app
+        .passkeys
+        .passkeys()
+        .remove(user_id, passkey_id, now)
+        .await?;
+    Ok(app.sessions.reissue(cookie, generation, now).await?)
 }
 
 /// Whether an authentication at `auth_time` is recent enough to add or

@@ -84,33 +84,50 @@ async fn an_account_lock_doubles_and_a_success_clears_it() {
 }
 
 #[tokio::test]
-async fn a_password_change_ends_sessions_issued_before_it() {
+async fn a_password_change_ends_every_session_issued_before_it() {
     let kit = Kit::new(|_| {}).await;
-    let user = kit.user("alice", "a long enough password").await;
+    let id = kit.user("alice", "a long enough password").await;
+    let user = |kit: &Kit| {
+        let users = kit.app.users.clone();
+        let id = id.clone();
+        async move { users.by_id(&id).await.unwrap().expect("alice") }
+    };
     let sessions = &kit.app.sessions;
-    let (cookie, _) = sessions.start(&user, vec!["pwd".into()], T0).await.unwrap();
+    let (cookie, _) = sessions
+        .start(&user(&kit).await, vec!["pwd".into()], T0)
+        .await
+        .unwrap();
     let live = sessions
         .live(&kit.app.users, &cookie, T0 + 1)
         .await
         .unwrap();
     assert!(live.is_some(), "a fresh session is live");
+    // A sign-in that read the user before the change but stores its session after it.
+    let before_change = user(&kit).await;
     kit.app
         .users
-        .set_password(&user, "another long password".into(), T0 + 2)
+        .set_password(&id, "another long password".into(), T0 + 2)
         .await
         .unwrap();
-    let live = sessions
-        .live(&kit.app.users, &cookie, T0 + 3)
+    // In the same second: no clock decides, the generation does.
+    let (late, _) = sessions
+        .start(&before_change, vec!["pwd".into()], T0 + 2)
         .await
         .unwrap();
-    assert!(live.is_none(), "the session survived a password change");
+    for (what, cookie) in [("earlier", &cookie), ("racing", &late)] {
+        let live = sessions.live(&kit.app.users, cookie, T0 + 2).await.unwrap();
+        assert!(
+            live.is_none(),
+            "the {what} session survived a password change"
+        );
+    }
     // A session started after the change is live.
     let (fresh, _) = sessions
-        .start(&user, vec!["pwd".into()], T0 + 4)
+        .start(&user(&kit).await, vec!["pwd".into()], T0 + 2)
         .await
         .unwrap();
     assert!(sessions
-        .live(&kit.app.users, &fresh, T0 + 5)
+        .live(&kit.app.users, &fresh, T0 + 2)
         .await
         .unwrap()
         .is_some());

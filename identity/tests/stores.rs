@@ -81,7 +81,7 @@ fn round_trip_every_table(conn: &mut DbConnection) -> Result<(), StoreError> {
         created_at: 1,
         updated_at: 2,
         passkey_second_factor: true,
-        sessions_not_before_ms: 0,
+        session_generation: 0,
     };
     diesel::insert_into(users::table)
         .values(&user)

@@ -17,7 +17,7 @@ pub struct UserRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub passkey_second_factor: bool,
-    pub sessions_not_before_ms: i64,
+    pub session_generation: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

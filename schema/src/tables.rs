@@ -13,7 +13,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         passkey_second_factor -> Bool,
-        sessions_not_before_ms -> BigInt,
+        session_generation -> BigInt,
     }
 }
 

@@ -16,19 +16,19 @@ pub struct BrowserSession {
     /// RFC 8176 methods used at `auth_time`.
     pub amr: Vec<String>,
     pub expires_at: i64,
-    /// When this cookie was issued (unix ms): at sign-in, or when the
-    /// session was carried over to a new cookie after its own user changed
-    /// a credential.
+    /// The user's session generation this cookie was issued in: at
+    /// sign-in, or when the session was carried over to a new cookie after
+    /// its own user changed a credential.
     #[serde(default)]
-    pub issued_at_ms: i64,
+    pub generation: i64,
 }
 
 impl BrowserSession {
     /// The one live-session rule: the user is enabled and no credential of
-    /// theirs changed since this cookie was issued (a change ends every
-    /// other browser session, see `end_grants_and_sessions`).
+    /// theirs changed since this cookie was issued (a change moves the
+    /// user's generation on, see `end_grants_and_sessions`).
     pub fn is_live_for(&self, user: &User) -> bool {
-        !user.disabled && self.issued_at_ms >= user.sessions_not_before_ms
+        !user.disabled && self.generation == user.session_generation
     }
 }
 
@@ -51,21 +51,22 @@ impl SessionStore {
         secret_hash(cookie)
     }
 
-    /// Starts a session; returns the cookie value and the session.
+    /// Starts a session for `user` in their current session generation;
+    /// returns the cookie value and the session.
     pub async fn start(
         &self,
-        user_id: &str,
+        user: &User,
         amr: Vec<String>,
         now: i64,
     ) -> Result<(String, BrowserSession), StoreError> {
         let cookie = random_token();
         let session = BrowserSession {
             sid: crate::crypto::new_id(),
-            user_id: user_id.to_string(),
+            user_id: user.id.clone(),
             auth_time: now,
             amr,
             expires_at: now + self.ttl_secs,
-            issued_at_ms: crate::clock::now_ms(),
+            generation: user.session_generation,
         };
         self.store
             .put_json(Key::Session(&Self::hash(&cookie)), &session, self.ttl_secs)
@@ -98,15 +99,21 @@ impl SessionStore {
             .map(|user| (session, user)))
     }
 
-    /// Carries a session over to a new cookie issued `now`, after its own
-    /// user changed a credential: the other sessions end, this one goes on
-    /// (same `sid`, `auth_time` and methods). Returns the new cookie.
-    pub async fn reissue(&self, cookie: &str, now: i64) -> Result<Option<String>, StoreError> {
+    /// Carries a session over to a new cookie in `generation`, the one its
+    /// own user's credential change just began: the other sessions end,
+    /// this one goes on (same `sid`, `auth_time` and methods). Returns the
+    /// new cookie.
+    pub async fn reissue(
+        &self,
+        cookie: &str,
+        generation: i64,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
         let Some(mut session) = self.end(cookie).await? else {
             return Ok(None);
         };
         let fresh = random_token();
-        session.issued_at_ms = crate::clock::now_ms();
+        session.generation = generation;
         let ttl = (session.expires_at - now).max(1);
         self.store
             .put_json(Key::Session(&Self::hash(&fresh)), &session, ttl)

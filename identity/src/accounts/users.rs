@@ -35,9 +35,10 @@ pub struct User {
     pub passkey_second_factor: bool,
     pub created_at: i64,
     pub updated_at: i64,
-    /// Browser sessions issued before this (unix ms) are over.
+    /// Moves on at every credential change; a browser session issued in an
+    /// earlier generation is over.
     #[serde(skip)]
-    pub sessions_not_before_ms: i64,
+    pub session_generation: i64,
 }
 
 impl From<UserRow> for User {
@@ -53,7 +54,7 @@ impl From<UserRow> for User {
             disabled: r.disabled,
             created_at: r.created_at,
             updated_at: r.updated_at,
-            sessions_not_before_ms: r.sessions_not_before_ms,
+            session_generation: r.session_generation,
         }
     }
 }
@@ -153,7 +154,7 @@ impl Users {
             created_at: now,
             updated_at: now,
             passkey_second_factor: false,
-            sessions_not_before_ms: 0,
+            session_generation: 0,
         };
         let stored = row.clone();
         match self.db.run(move |c| rows::insert(c, &stored)).await {
@@ -335,15 +336,16 @@ impl Users {
 /// second factor switched, account disabled) ends, inside the caller's
 /// transaction: every grant of the user, so their refresh tokens and,
 /// through the grant check, their access tokens stop working at once; and
-/// every browser session issued before `now` (`BrowserSession::is_live_for`).
+/// every browser session (the user's session generation moves on, see
+/// `BrowserSession::is_live_for`). Returns the new generation (0 for an
+/// unknown user, who has no sessions).
 pub(crate) fn end_grants_and_sessions(
     c: &mut crate::store::DbConnection,
     user_id: &str,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     crate::store::refresh::revoke_user_families(c, user_id, now)?;
-    rows::end_sessions(c, user_id, now, crate::clock::now_ms())?;
-    Ok(())
+    Ok(rows::end_sessions(c, user_id, now)?.unwrap_or(0))
 }
 
 #[cfg(test)]

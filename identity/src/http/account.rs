@@ -203,25 +203,17 @@ pub async fn remove(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
         )
         .await;
     }
-    let result = app
-        .passkeys
-        .passkeys()
-        .remove(&signed.user.id, params.get("id").unwrap_or(""), now)
-        .await;
-    let removed = result.is_ok();
-    let mut response = outcome(&app, &signed, now, result).await;
-    if removed {
-        // Removing a credential ends the user's other sessions; this one,
-        // where they just proved who they are, goes on under a new cookie.
-        match app.sessions.reissue(&signed.cookie, now).await {
-            Ok(Some(fresh)) => {
+    let id = params.get("id").unwrap_or("");
+    match signin::remove_own_passkey(&app, &signed.cookie, &signed.user.id, id, now).await {
+        Ok(fresh) => {
+            let mut response = see_other("/account");
+            if let Some(fresh) = fresh {
                 let _ = response.add_cookie(&cookies::session(&app, fresh));
             }
-            Ok(None) => {}
-            Err(e) => return internal_page(&e),
+            response
         }
+        Err(e) => outcome(&app, &signed, now, Err(e)).await,
     }
-    response
 }
 
 /// JSON answers for the page's script.

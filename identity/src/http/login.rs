@@ -184,7 +184,7 @@ pub async fn post(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> 
     }
     let previous = cookies::read(&app, &req, cookies::Name::Session);
     let proof = Proof {
-        user_id: &user.id,
+        user: &user,
         amr: vec!["pwd".into()],
         method: "pwd",
         ip: &ip,

@@ -113,7 +113,7 @@ pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -
     let previous = cookies::read(&app, &req, cookies::Name::Session);
     let ip = super::client_ip::client_ip(&app, &req);
     let proof = Proof {
-        user_id: &login.user.id,
+        user: &login.user,
         amr,
         method,
         ip: &ip,

@@ -449,7 +449,7 @@ mod tests {
             auth_time,
             amr: vec!["pwd".into()],
             expires_at: i64::MAX,
-            issued_at_ms: auth_time * 1000,
+            generation: 0,
         }
     }
 

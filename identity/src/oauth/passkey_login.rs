@@ -110,7 +110,7 @@ pub async fn finish(
         auth_time: now,
         amr: login.amr.clone(),
         expires_at: now,
-        issued_at_ms: 0,
+        generation: login.user.session_generation,
     };
     let code = flow::issue_code(app, &pending, &session, login.acr, now).await?;
     crate::audit::record(

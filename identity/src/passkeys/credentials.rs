@@ -113,7 +113,15 @@ impl Passkeys {
     /// Removes a passkey, unless it is the account's last way to sign in
     /// (no password and no other passkey). Checked and removed in one
     /// transaction.
-    pub async fn remove(&self, user_id: &str, id: &str, now: i64) -> Result<(), PasskeyStoreError> {
+    /// Removes one of the user's passkeys; like every credential change it
+    /// ends the user's grants and sessions, and returns their new session
+    /// generation.
+    pub async fn remove(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<i64, PasskeyStoreError> {
         let (u, i) = (user_id.to_string(), id.to_string());
         let outcome = self
             .db
@@ -128,12 +136,12 @@ impl Passkeys {
                     return Ok(Err(PasskeyStoreError::LastCredential));
                 }
                 rows::delete(c, &u, &i)?;
-                crate::accounts::end_grants_and_sessions(c, &u, now)?;
+                let generation = crate::accounts::end_grants_and_sessions(c, &u, now)?;
                 let event = crate::audit::Event::new(crate::audit::EventKind::PasskeyRemoved)
                     .user(&u)
                     .detail(serde_json::json!({ "passkey": i }));
                 crate::audit::record_in(c, event, now)?;
-                Ok(Ok(()))
+                Ok(Ok(generation))
             })
             .await?;
         outcome

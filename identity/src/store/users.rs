@@ -50,21 +50,22 @@ pub fn set_password_hash(
     Ok(n == 1)
 }
 
-/// Ends the browser sessions issued before `now_ms` (see
-/// `BrowserSession::is_live_for`) and marks the user changed.
+/// Ends the user's browser sessions by moving their session generation on
+/// (see `BrowserSession::is_live_for`) and marks the user changed; the new
+/// generation, or `None` for an unknown user.
 pub fn end_sessions(
     conn: &mut DbConnection,
     id: &str,
     now: i64,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
-    let n = diesel::update(users::table.filter(users::id.eq(id)))
+) -> Result<Option<i64>, StoreError> {
+    Ok(diesel::update(users::table.filter(users::id.eq(id)))
         .set((
             users::updated_at.eq(now),
-            users::sessions_not_before_ms.eq(now_ms),
+            users::session_generation.eq(users::session_generation + 1),
         ))
-        .execute(conn)?;
-    Ok(n == 1)
+        .returning(users::session_generation)
+        .get_result(conn)
+        .optional()?)
 }
 
 pub fn set_disabled(

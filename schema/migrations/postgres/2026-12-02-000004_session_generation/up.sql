@@ -1,3 +1,3 @@
--- Browser sessions issued before this instant (unix milliseconds) are over: set when a
--- credential of the user changes (seconds would let a session of the same second survive).
-ALTER TABLE users ADD COLUMN sessions_not_before_ms BIGINT NOT NULL DEFAULT 0;
+-- Counts the user's credential changes: a browser session remembers the generation it was
+-- issued in and is over once the user's moves on (no clock involved, exact under races).
+ALTER TABLE users ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0;

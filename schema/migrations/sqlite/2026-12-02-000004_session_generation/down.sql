@@ -1,1 +1,1 @@
-ALTER TABLE users DROP COLUMN sessions_not_before_ms;
+ALTER TABLE users DROP COLUMN session_generation;
