@@ -10,7 +10,6 @@ use super::error::{
 };
 use super::form;
 use super::pages::{self, AccountPage, PasskeyRow};
-use super::passkeys::json_body;
 use crate::accounts::{BrowserSession, User};
 use crate::crypto::{b64, constant_time_eq, random_token, secret_hash, sha256};
 use crate::oauth::authorize;
@@ -247,7 +246,7 @@ pub async fn registration_start(
     body: web::Payload,
 ) -> HttpResponse {
     let now = crate::clock::now();
-    let body: StartBody = match json_body(&app, &req, body).await {
+    let body: StartBody = match form::json_body(&req, body, app.config.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return oauth_json(&e),
     };
@@ -279,7 +278,7 @@ pub async fn registration_finish(
     body: web::Payload,
 ) -> HttpResponse {
     let now = crate::clock::now();
-    let body: FinishBody = match json_body(&app, &req, body).await {
+    let body: FinishBody = match form::json_body(&req, body, app.config.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return oauth_json(&e),
     };

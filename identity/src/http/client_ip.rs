@@ -22,6 +22,11 @@ fn joined(req: &HttpRequest, name: &HeaderName) -> Option<String> {
     (!values.is_empty()).then(|| values.join(","))
 }
 
+/// True when the request says it came through a proxy.
+pub fn is_forwarded(req: &HttpRequest) -> bool {
+    req.headers().contains_key(&FORWARDED) || req.headers().contains_key(&X_FORWARDED_FOR)
+}
+
 pub fn client_ip(app: &App, req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
         return "unknown".into();

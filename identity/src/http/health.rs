@@ -71,9 +71,8 @@ fn may_read_metrics(app: &App, req: &HttpRequest) -> bool {
             .and_then(|v| v.strip_prefix("Bearer "))
             .is_some_and(|t| crate::crypto::constant_time_eq(t.as_bytes(), expected.as_bytes())),
         None => {
-            let proxied = req.headers().contains_key(header::FORWARDED)
-                || req.headers().contains_key("x-forwarded-for");
-            !proxied && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+            !super::client_ip::is_forwarded(req)
+                && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
         }
     }
 }

@@ -5,8 +5,8 @@
 use super::cookies;
 use super::error::ceremony_error;
 use super::error::{no_store_json, oauth_json, script_refusal, signin_json, ScriptRefusal};
+use super::form;
 use super::login::pending_for_browser;
-use super::passkeys::json_body;
 use crate::crypto::constant_time_eq;
 use crate::oauth::authorize::PendingAuthorization;
 use crate::signin::{self, Proof};
@@ -53,7 +53,7 @@ struct StartBody {
 }
 
 pub async fn start(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
-    let body: StartBody = match json_body(&app, &req, body).await {
+    let body: StartBody = match form::json_body(&req, body, app.config.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return oauth_json(&e),
     };
@@ -84,7 +84,7 @@ struct FinishBody {
 
 pub async fn finish(app: web::Data<App>, req: HttpRequest, body: web::Payload) -> HttpResponse {
     let now = crate::clock::now();
-    let body: FinishBody = match json_body(&app, &req, body).await {
+    let body: FinishBody = match form::json_body(&req, body, app.config.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return oauth_json(&e),
     };

@@ -19,50 +19,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
-/// Reads a JSON body of at most `max_body_bytes`.
-pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
-    app: &App,
-    req: &HttpRequest,
-    body: web::Payload,
-) -> Result<T, OAuthError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        });
-    if !is_json {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/json",
-        ));
-    }
-    let bytes = form::read_body(body, app.config.max_body_bytes).await?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))?;
-    check_json_strings("", &value)?;
-    serde_json::from_value(value)
-        .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))
-}
-
-/// Applies [`form::check_text`] to every key and string in a JSON body.
-fn check_json_strings(path: &str, value: &serde_json::Value) -> Result<(), OAuthError> {
-    use serde_json::Value;
-    match value {
-        Value::String(s) => form::check_text(path, s),
-        Value::Array(items) => items.iter().try_for_each(|v| check_json_strings(path, v)),
-        Value::Object(map) => map.iter().try_for_each(|(k, v)| {
-            form::check_text(k, k)?;
-            check_json_strings(k, v)
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// The user behind the bearer token, which a first-party client must hold
 /// and whose sign-in must be recent.
 async fn recent_user(app: &App, req: &HttpRequest, now: i64) -> Result<AccessClaims, HttpResponse> {
@@ -116,10 +72,11 @@ pub async fn registration_start(
         Ok(c) => c,
         Err(response) => return response,
     };
-    let body: RegistrationStartBody = match json_body(&app, &req, body).await {
-        Ok(b) => b,
-        Err(e) => return oauth_json(&e),
-    };
+    let body: RegistrationStartBody =
+        match form::json_body(&req, body, app.config.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => return oauth_json(&e),
+        };
     let user = match app.users.by_id(&claims.sub).await {
         Ok(Some(u)) if !u.disabled => u,
         Ok(_) => return ceremony_error(&CeremonyError::UserUnavailable),
@@ -151,10 +108,11 @@ pub async fn registration_finish(
         Ok(c) => c,
         Err(response) => return response,
     };
-    let body: RegistrationFinishBody = match json_body(&app, &req, body).await {
-        Ok(b) => b,
-        Err(e) => return oauth_json(&e),
-    };
+    let body: RegistrationFinishBody =
+        match form::json_body(&req, body, app.config.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => return oauth_json(&e),
+        };
     match app
         .passkeys
         .finish_registration(
@@ -187,10 +145,11 @@ pub async fn authentication_start(
     body: web::Payload,
 ) -> HttpResponse {
     let now = crate::clock::now();
-    let body: AuthenticationStartBody = match json_body(&app, &req, body).await {
-        Ok(b) => b,
-        Err(e) => return oauth_json(&e),
-    };
+    let body: AuthenticationStartBody =
+        match form::json_body(&req, body, app.config.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => return oauth_json(&e),
+        };
     match passkey_login::start(&app, &body.authorization, now).await {
         Ok(started) => super::error::no_store_json(&started),
         Err(e) => login_error(&e),
@@ -210,10 +169,11 @@ pub async fn authentication_finish(
     body: web::Payload,
 ) -> HttpResponse {
     let now = crate::clock::now();
-    let body: AuthenticationFinishBody = match json_body(&app, &req, body).await {
-        Ok(b) => b,
-        Err(e) => return oauth_json(&e),
-    };
+    let body: AuthenticationFinishBody =
+        match form::json_body(&req, body, app.config.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => return oauth_json(&e),
+        };
     match passkey_login::finish(
         &app,
         &body.client_id,

@@ -67,6 +67,10 @@ pub fn check_identifier(identifier: &str) -> Result<(), ResourceError> {
 pub struct Resources {
     db: Db,
     introspectors: Arc<TtlCache<String, Vec<String>>>,
+    /// Identifiers known to be registered, so a token request naming one
+    /// costs no database read (unknown ones are not cached: a flood of
+    /// made-up values must not fill the cache).
+    registered: Arc<TtlCache<String, ()>>,
 }
 
 impl Resources {
@@ -74,6 +78,7 @@ impl Resources {
         Resources {
             db,
             introspectors: Arc::new(TtlCache::new(10_000)),
+            registered: Arc::new(TtlCache::new(10_000)),
         }
     }
 
@@ -151,6 +156,7 @@ impl Resources {
 
     pub async fn remove(&self, identifier: &str, now: i64) -> Result<(), ResourceError> {
         let id = identifier.to_string();
+        self.registered.remove(&id);
         let removed = self
             .db
             .transaction(move |c| {
@@ -193,8 +199,15 @@ impl Resources {
                 "resource must be an absolute URI without a fragment".into(),
             )));
         }
+        if self.registered.get(&requested.to_string()).is_some() {
+            return Ok(Ok(Some(requested.to_string())));
+        }
         Ok(match self.get(requested).await? {
-            Some(found) => Ok(Some(found.identifier)),
+            Some(found) => {
+                self.registered
+                    .insert(found.identifier.clone(), (), CACHE_TTL);
+                Ok(Some(found.identifier))
+            }
             None => Err(OAuthError::InvalidTarget(
                 "the resource is not a registered resource server".into(),
             )),
