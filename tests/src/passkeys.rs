@@ -22,6 +22,30 @@ pub fn provider_with(backend: Backend, extra: &[(&str, &str)]) -> Provider {
     Provider::start_with(backend, &env)
 }
 
+/// A provider with passkeys on (plus `extra` settings), alice, a first-party
+/// confidential client "Shop", and a passkey of alice's enrolled on `authn`.
+pub struct Enrolled {
+    pub p: Provider,
+    pub user: User,
+    pub client: RegisteredClient,
+    pub authn: Authenticator,
+}
+
+pub async fn enrolled(backend: Backend, extra: &[(&str, &str)]) -> Enrolled {
+    let p = provider_with(backend, extra);
+    let admin = p.admin();
+    let user = admin.add_user("alice", crate::PASSWORD);
+    let client = admin.add_client(&crate::ClientSpec::confidential("Shop").first_party());
+    let mut authn = Authenticator::new();
+    enroll(&p, &client, &user, &mut authn).await;
+    Enrolled {
+        p,
+        user,
+        client,
+        authn,
+    }
+}
+
 /// `http://localhost:PORT`: the origin a page served by the provider has.
 pub fn origin_of(p: &Provider) -> String {
     let base = url::Url::parse(p.server.base_url()).expect("base URL");

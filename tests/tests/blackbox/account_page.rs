@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use tessera_tests::authenticator::Authenticator;
-use tessera_tests::passkeys::{enroll, provider, sign_in_on_login_page};
+use tessera_tests::passkeys::{enroll, enrolled, provider, sign_in_on_login_page, Enrolled};
 use tessera_tests::{both_backends, Backend, ClientSpec, PASSWORD};
 
 both_backends!(
@@ -16,12 +16,13 @@ both_backends!(
 /// Removing a credential ends the user's other browser sessions and grants; the session that
 /// removed it goes on under a new cookie.
 async fn removing_a_passkey_ends_the_other_sessions_not_this_one(backend: Backend) {
-    let p = provider(backend);
-    let admin = p.admin();
-    let user = admin.add_user("alice", PASSWORD);
-    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
-    let mut authn = Authenticator::new();
-    enroll(&p, &client, &user, &mut authn).await;
+    let Enrolled {
+        p,
+        user,
+        client,
+        authn: _,
+    } = enrolled(backend, &[]).await;
+    let _admin = p.admin();
 
     // Another device: a browser session and a grant.
     let other = p.browser();

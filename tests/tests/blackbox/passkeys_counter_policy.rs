@@ -6,19 +6,20 @@
 use serde_json::json;
 use tessera_tests::authenticator::{Authenticator, Forge};
 use tessera_tests::passkeys::{
-    enroll, login_ids, origin_of, post_json, provider_with, sign_in_on_login_page,
+    enrolled, login_ids, origin_of, post_json, sign_in_on_login_page, Enrolled,
 };
-use tessera_tests::{both_backends, Authorize, Backend, ClientSpec, PASSWORD};
+use tessera_tests::{both_backends, Authorize, Backend};
 
 both_backends!(log_policy_records_and_allows_a_counter_regression);
 
 async fn log_policy_records_and_allows_a_counter_regression(backend: Backend) {
-    let p = provider_with(backend, &[("TESSERA_PASSKEY_COUNTER_REGRESSION", "log")]);
+    let Enrolled {
+        p,
+        user: _,
+        client,
+        mut authn,
+    } = enrolled(backend, &[("TESSERA_PASSKEY_COUNTER_REGRESSION", "log")]).await;
     let admin = p.admin();
-    let user = admin.add_user("alice", PASSWORD);
-    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
-    let mut authn = Authenticator::new();
-    enroll(&p, &client, &user, &mut authn).await;
     let id = authn.only().id_b64();
 
     authn.set_counter(&id, 10);

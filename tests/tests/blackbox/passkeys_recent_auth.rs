@@ -4,22 +4,22 @@
 
 use serde_json::json;
 use std::time::Duration;
-use tessera_tests::authenticator::Authenticator;
 use tessera_tests::oauth::{self, JsonResponse};
-use tessera_tests::passkeys::{enroll, post_json, provider_with};
-use tessera_tests::{both_backends, Backend, ClientSpec, PASSWORD};
+use tessera_tests::passkeys::{enrolled, post_json, Enrolled};
+use tessera_tests::{both_backends, Backend, PASSWORD};
 
 both_backends!(old_authentications_cannot_manage_passkeys);
 
 const OLDER_THAN_WINDOW: Duration = Duration::from_millis(3100);
 
 async fn old_authentications_cannot_manage_passkeys(backend: Backend) {
-    let p = provider_with(backend, &[("TESSERA_PASSKEY_RECENT_AUTH_SECS", "2")]);
+    let Enrolled {
+        p,
+        user,
+        client,
+        authn,
+    } = enrolled(backend, &[("TESSERA_PASSKEY_RECENT_AUTH_SECS", "2")]).await;
     let admin = p.admin();
-    let user = admin.add_user("alice", PASSWORD);
-    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
-    let mut authn = Authenticator::new();
-    enroll(&p, &client, &user, &mut authn).await;
 
     // An API token whose sign-in is too old.
     let token = oauth::login_and_exchange(&p.browser(), &p.server, &client, &user)

@@ -4,11 +4,10 @@
 //! offers only the passkey, and the ID token says `phr`/`phrh` truthfully.
 
 use serde_json::json;
-use tessera_tests::authenticator::Authenticator;
 use tessera_tests::oauth::{self, exchange_code};
-use tessera_tests::passkeys::{enroll, login_ids, origin_of, post_json, provider};
+use tessera_tests::passkeys::{enrolled, login_ids, origin_of, post_json, Enrolled};
 use tessera_tests::{
-    both_backends, browser::query_param, jwt, Authorize, Backend, ClientSpec, TokenSet, PASSWORD,
+    both_backends, browser::query_param, jwt, Authorize, Backend, TokenSet, PASSWORD,
 };
 
 both_backends!(
@@ -17,12 +16,13 @@ both_backends!(
 );
 
 async fn acr_values_phr_needs_a_passkey_even_with_a_password_session(backend: Backend) {
-    let p = provider(backend);
-    let admin = p.admin();
-    let user = admin.add_user("alice", PASSWORD);
-    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
-    let mut authn = Authenticator::new();
-    enroll(&p, &client, &user, &mut authn).await;
+    let Enrolled {
+        p,
+        user,
+        client,
+        mut authn,
+    } = enrolled(backend, &[]).await;
+    let _admin = p.admin();
 
     // A password session in this browser.
     let browser = p.browser();
@@ -123,12 +123,13 @@ async fn acr_values_phr_needs_a_passkey_even_with_a_password_session(backend: Ba
 }
 
 async fn login_page_passkey_calls_are_bound_to_the_browser_and_csrf(backend: Backend) {
-    let p = provider(backend);
-    let admin = p.admin();
-    let user = admin.add_user("alice", PASSWORD);
-    let client = admin.add_client(&ClientSpec::confidential("Shop").first_party());
-    let mut authn = Authenticator::new();
-    enroll(&p, &client, &user, &mut authn).await;
+    let Enrolled {
+        p,
+        user: _,
+        client,
+        mut authn,
+    } = enrolled(backend, &[]).await;
+    let _admin = p.admin();
 
     let browser = p.browser();
     let req = Authorize::new(&p.server, &client);
