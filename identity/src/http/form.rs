@@ -133,19 +133,28 @@ pub async fn post_form(
     payload: web::Payload,
     limit: usize,
 ) -> Result<Params, OAuthError> {
-    let content_type = req
+    require_media_type(req, "application/x-www-form-urlencoded")?;
+    let body = read_body(payload, limit).await?;
+    Params::parse(&body)
+}
+
+/// `invalid_request` unless the body is declared as `mime` (parameters such
+/// as `charset` ignored).
+fn require_media_type(req: &HttpRequest, mime: &str) -> Result<(), OAuthError> {
+    let declared = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim();
-    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim();
+    if declared.eq_ignore_ascii_case(mime) {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_request(format!(
+            "the body must be {mime}"
+        )))
     }
-    let body = read_body(payload, limit).await?;
-    Params::parse(&body)
 }
 
 /// A POSTed `application/json` body of at most `limit` bytes, every key
@@ -155,22 +164,7 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(
     payload: web::Payload,
     limit: usize,
 ) -> Result<T, OAuthError> {
-    let is_json = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        });
-    if !is_json {
-        return Err(OAuthError::invalid_request(
-            "the body must be application/json",
-        ));
-    }
+    require_media_type(req, "application/json")?;
     let bytes = read_body(payload, limit).await?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| OAuthError::invalid_request(format!("malformed JSON: {e}")))?;
